@@ -1,0 +1,33 @@
+/**
+ * The parameters of one MoR layer, as row-major float32 arrays (mor-spec.md §1). This is the exchange type
+ * between the reference math, the file format and the graph emitters.
+ */
+export interface MorLayerWeights {
+  readonly dIn: number;
+  readonly dOut: number;
+  readonly r: number;
+  readonly experts: number;
+  /** `[r, d_in]` shared down-projection. */
+  readonly A: Float32Array;
+  /** `[d_out, r]` shared up-projection. */
+  readonly B: Float32Array;
+  /** `[N, r]` per-expert rank scaling. */
+  readonly omegaA: Float32Array;
+  /** `[N, d_out]` per-expert output scaling. */
+  readonly omegaB: Float32Array;
+  /** `[N, d_in]` router weight. */
+  readonly routerWeight: Float32Array;
+  /** `[N]` router bias, or null when the config has `routerBias: false`. */
+  readonly routerBias: Float32Array | null;
+}
+
+/** The parameters of one plain LoRA layer: `delta = scaling · B · A · x`. */
+export interface LoraLayerWeights {
+  readonly dIn: number;
+  readonly dOut: number;
+  readonly r: number;
+  /** `[r, d_in]`. */
+  readonly A: Float32Array;
+  /** `[d_out, r]`. */
+  readonly B: Float32Array;
+}
