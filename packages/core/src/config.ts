@@ -72,7 +72,8 @@ export function validateMorConfig(input: MorConfigInput): MorConfig {
   let topK: number | null = null;
   if (input.topK !== undefined && input.topK !== null) {
     topK = positiveInt('topK', input.topK);
-    if (topK > experts) throw new MorConfigError('topK', `${topK} is larger than the number of experts (${experts})`);
+    if (topK > experts)
+      throw new MorConfigError('topK', `${topK} is larger than the number of experts (${experts})`);
   }
   const routerBias = input.routerBias ?? false;
   if (typeof routerBias !== 'boolean') {
@@ -82,17 +83,30 @@ export function validateMorConfig(input: MorConfigInput): MorConfig {
   if (dropout < 0 || dropout >= 1) throw new MorConfigError('dropout', `expected 0 ≤ p < 1, got ${dropout}`);
   const routerAuxLossCoef =
     input.routerAuxLossCoef === undefined ? 0 : finiteNumber('routerAuxLossCoef', input.routerAuxLossCoef);
-  if (routerAuxLossCoef < 0) throw new MorConfigError('routerAuxLossCoef', `must be ≥ 0, got ${routerAuxLossCoef}`);
+  if (routerAuxLossCoef < 0)
+    throw new MorConfigError('routerAuxLossCoef', `must be ≥ 0, got ${routerAuxLossCoef}`);
   const targets = input.targets;
   if (!Array.isArray(targets) || targets.length === 0) {
     throw new MorConfigError('targets', 'expected a non-empty list of module names');
   }
   for (const t of targets) {
     if (typeof t !== 'string' || t.trim() === '') {
-      throw new MorConfigError('targets', `every target must be a non-empty string, got ${JSON.stringify(t)}`);
+      throw new MorConfigError(
+        'targets',
+        `every target must be a non-empty string, got ${JSON.stringify(t)}`,
+      );
     }
   }
-  return { r, alpha, experts, topK, routerBias, dropout, targets: [...(targets as string[])], routerAuxLossCoef };
+  return {
+    r,
+    alpha,
+    experts,
+    topK,
+    routerBias,
+    dropout,
+    targets: [...(targets as string[])],
+    routerAuxLossCoef,
+  };
 }
 
 /** The scaling `alpha / r` applied to every branch output. */

@@ -31,3 +31,20 @@ export interface LoraLayerWeights {
   /** `[d_out, r]`. */
   readonly B: Float32Array;
 }
+
+/**
+ * {@link MorLayerWeights} with float32 or float64 arrays: what the reference math reads. Every
+ * `MorLayerWeights` is one; float64 copies serve gradient checks (central differences need more than float32).
+ */
+export interface MorLayerParams {
+  readonly dIn: number;
+  readonly dOut: number;
+  readonly r: number;
+  readonly experts: number;
+  readonly A: Float32Array | Float64Array;
+  readonly B: Float32Array | Float64Array;
+  readonly omegaA: Float32Array | Float64Array;
+  readonly omegaB: Float32Array | Float64Array;
+  readonly routerWeight: Float32Array | Float64Array;
+  readonly routerBias: Float32Array | Float64Array | null;
+}

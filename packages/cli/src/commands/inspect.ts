@@ -1,0 +1,49 @@
+import { jsonOption, type CommandSpec } from '../command.js';
+import { inspectPath, type PathDescription } from '../inspect/inspect-path.js';
+import { formatBytes, formatCount, type Output } from '../output.js';
+
+function printHuman(d: PathDescription, out: Output): void {
+  if (d.kind === 'adapter') {
+    out.line(`${d.adapter_type === 'MOR' ? 'MoR' : 'LoRA'} adapter  ${d.path}`);
+    out.line(`  base model      ${d.base_model ?? '(not recorded)'}`);
+    out.line(`  task            ${d.task_type ?? '(not recorded)'}`);
+    out.line(`  rank            r=${d.r}, alpha=${d.lora_alpha} (scaling ${d.scaling})`);
+    if (d.adapter_type === 'MOR') {
+      out.line(
+        `  experts         ${d.num_experts}, ${d.top_k === null ? 'dense routing' : `top-${d.top_k} routing`}${d.router_bias ? ', router bias' : ''}`,
+      );
+      if (d.static_gates.length) out.line(`  static gates    ${d.static_gates.join(', ')}`);
+    }
+    out.line(`  targets         ${d.target_modules.join(', ')}`);
+    out.line(`  dtype           ${d.dtype}`);
+    out.line(`  modules         ${d.adapted_modules}`);
+    out.line(`  parameters      ${formatCount(d.trainable_parameters)}`);
+    for (const m of d.modules)
+      out.line(`    ${m.module}  [${m.d_in} → ${m.d_out}]  ${formatCount(m.parameters)}`);
+    return;
+  }
+  out.line(`model  ${d.path}`);
+  out.line(
+    `  type            ${d.model_type ?? '?'} (${d.architectures.join(', ') || 'no architectures listed'})`,
+  );
+  out.line(
+    `  hidden size     ${d.hidden_size ?? '?'}, layers ${d.num_hidden_layers ?? '?'}, vocab ${d.vocab_size ?? '?'}`,
+  );
+  out.line(`  tokenizer       ${d.tokenizer ? 'tokenizer.json' : 'none'}`);
+  if (d.onnx_files.length === 0) out.line('  onnx            none (no onnx/*.onnx)');
+  for (const f of d.onnx_files) {
+    const ext = f.external_data.length ? ` + ${f.external_data.join(', ')}` : '';
+    out.line(`  onnx            ${f.file} (${formatBytes(f.bytes)})${ext}`);
+  }
+}
+
+export const inspectCommand: CommandSpec = {
+  summary: 'describe an adapter or model directory: type, targets, shapes, parameter count, base model',
+  args: '<path>',
+  options: [jsonOption],
+  async run([path], options, out) {
+    const description = await inspectPath(path!);
+    if (options.json) out.json(description);
+    else printHuman(description, out);
+  },
+};

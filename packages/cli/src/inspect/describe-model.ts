@@ -1,0 +1,60 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CliError } from '../errors.js';
+
+/** What `mor inspect` reports about a transformers.js model directory. */
+export interface ModelDescription {
+  kind: 'model';
+  path: string;
+  model_type: string | null;
+  architectures: string[];
+  hidden_size: number | null;
+  num_hidden_layers: number | null;
+  vocab_size: number | null;
+  tokenizer: boolean;
+  onnx_files: { file: string; bytes: number; external_data: string[] }[];
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+function num(v: unknown): number | null {
+  return typeof v === 'number' ? v : null;
+}
+
+/** Reads `config.json` and lists the ONNX files (with their external-data files) of a model directory. */
+export async function describeModel(dir: string): Promise<ModelDescription> {
+  const configPath = join(dir, 'config.json');
+  let config: Record<string, unknown>;
+  try {
+    config = JSON.parse(await readFile(configPath, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new CliError(`${configPath}: not a readable JSON config (${(e as Error).message})`);
+  }
+  const onnxDir = join(dir, 'onnx');
+  const names = (await exists(onnxDir)) ? (await readdir(onnxDir)).sort() : [];
+  const onnxFiles = [];
+  for (const name of names.filter((n) => n.endsWith('.onnx'))) {
+    const externalData = names.filter((n) => n !== name && n.startsWith(name) && /_data(_\d+)?$/.test(n));
+    onnxFiles.push({
+      file: `onnx/${name}`,
+      bytes: (await stat(join(onnxDir, name))).size,
+      external_data: externalData,
+    });
+  }
+  return {
+    kind: 'model',
+    path: dir,
+    model_type: typeof config.model_type === 'string' ? config.model_type : null,
+    architectures: Array.isArray(config.architectures) ? (config.architectures as string[]) : [],
+    hidden_size: num(config.hidden_size ?? config.n_embd ?? config.d_model),
+    num_hidden_layers: num(config.num_hidden_layers ?? config.n_layer),
+    vocab_size: num(config.vocab_size),
+    tokenizer: await exists(join(dir, 'tokenizer.json')),
+    onnx_files: onnxFiles,
+  };
+}
