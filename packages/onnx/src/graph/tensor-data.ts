@@ -1,0 +1,145 @@
+import { create } from '@bufbuild/protobuf';
+import {
+  TensorProtoSchema,
+  TensorProto_DataLocation,
+  TensorProto_DataType,
+  type TensorProto,
+} from 'onnx-buf';
+import { GraphError } from '../errors.js';
+import { floatToHalf, halfToFloat } from './float16.js';
+
+/** Number of elements of a tensor from its dims. */
+export function tensorSize(t: TensorProto): number {
+  return t.dims.reduce((a, d) => a * Number(d), 1);
+}
+
+/** The dims of a tensor as plain numbers. */
+export function tensorDims(t: TensorProto): number[] {
+  return t.dims.map(Number);
+}
+
+function assertInline(t: TensorProto): void {
+  if (t.dataLocation === TensorProto_DataLocation.EXTERNAL) {
+    throw new GraphError(
+      'tensor data is external and was not loaded (pass `externalData` to decodeModel)',
+      t.name,
+    );
+  }
+}
+
+/**
+ * Reads a FLOAT, FLOAT16, BFLOAT16 or DOUBLE tensor as a Float32Array, from `raw_data` or the typed fields.
+ * FLOAT tensors in aligned `raw_data` come back as a view without a copy.
+ */
+export function tensorToFloat32(t: TensorProto): Float32Array {
+  assertInline(t);
+  const n = tensorSize(t);
+  const raw = t.rawData;
+  const hasRaw = raw.byteLength > 0 || n === 0;
+  switch (t.dataType) {
+    case TensorProto_DataType.FLOAT: {
+      if (!hasRaw) return Float32Array.from(t.floatData);
+      if (raw.byteOffset % 4 === 0) return new Float32Array(raw.buffer, raw.byteOffset, n);
+      return new Float32Array(raw.slice().buffer, 0, n);
+    }
+    case TensorProto_DataType.FLOAT16:
+    case TensorProto_DataType.BFLOAT16: {
+      const bits = new Uint16Array(n);
+      if (hasRaw) {
+        const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+        for (let i = 0; i < n; i++) bits[i] = dv.getUint16(2 * i, true);
+      } else {
+        for (let i = 0; i < n; i++) bits[i] = t.int32Data[i]! & 0xffff;
+      }
+      const out = new Float32Array(n);
+      if (t.dataType === TensorProto_DataType.FLOAT16) {
+        for (let i = 0; i < n; i++) out[i] = halfToFloat(bits[i]!);
+      } else {
+        const u = new Uint32Array(out.buffer);
+        for (let i = 0; i < n; i++) u[i] = bits[i]! << 16;
+      }
+      return out;
+    }
+    case TensorProto_DataType.DOUBLE: {
+      if (!hasRaw) return Float32Array.from(t.doubleData);
+      const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = dv.getFloat64(8 * i, true);
+      return out;
+    }
+    default:
+      throw new GraphError(`expected a floating-point tensor, got data type ${t.dataType}`, t.name);
+  }
+}
+
+/** Reads an INT64 or INT32 tensor as numbers (shape constants, axes). */
+export function tensorToInts(t: TensorProto): number[] {
+  assertInline(t);
+  const n = tensorSize(t);
+  if (t.dataType === TensorProto_DataType.INT64) {
+    if (t.rawData.byteLength === 0) return t.int64Data.map(Number);
+    const dv = new DataView(t.rawData.buffer, t.rawData.byteOffset, t.rawData.byteLength);
+    return Array.from({ length: n }, (_, i) => Number(dv.getBigInt64(8 * i, true)));
+  }
+  if (t.dataType === TensorProto_DataType.INT32) {
+    if (t.rawData.byteLength === 0) return [...t.int32Data];
+    const dv = new DataView(t.rawData.buffer, t.rawData.byteOffset, t.rawData.byteLength);
+    return Array.from({ length: n }, (_, i) => dv.getInt32(4 * i, true));
+  }
+  throw new GraphError(`expected an integer tensor, got data type ${t.dataType}`, t.name);
+}
+
+/** Encodes float32 values as `raw_data` of the given floating-point type (FLOAT or FLOAT16). */
+export function encodeFloats(values: Float32Array, dataType: TensorProto_DataType): Uint8Array<ArrayBuffer> {
+  if (dataType === TensorProto_DataType.FLOAT) {
+    return new Uint8Array(new Float32Array(values).buffer);
+  }
+  if (dataType === TensorProto_DataType.FLOAT16) {
+    const bits = new Uint16Array(values.length);
+    for (let i = 0; i < values.length; i++) bits[i] = floatToHalf(values[i]!);
+    return new Uint8Array(bits.buffer);
+  }
+  throw new GraphError(`cannot encode floats as data type ${dataType}`);
+}
+
+/** Replaces a tensor's data with `values` (same element count), keeping its data type (FLOAT or FLOAT16). */
+export function setTensorFloats(t: TensorProto, values: Float32Array): void {
+  if (values.length !== tensorSize(t)) {
+    throw new GraphError(`expected ${tensorSize(t)} values, got ${values.length}`, t.name);
+  }
+  t.rawData = encodeFloats(values, t.dataType);
+  t.floatData = [];
+  t.int32Data = [];
+  t.doubleData = [];
+  t.externalData = [];
+  t.dataLocation = TensorProto_DataLocation.DEFAULT;
+}
+
+/** A new FLOAT (or FLOAT16) tensor with raw data. */
+export function floatTensor(
+  name: string,
+  dims: readonly number[],
+  values: Float32Array,
+  dataType: TensorProto_DataType = TensorProto_DataType.FLOAT,
+): TensorProto {
+  const n = dims.reduce((a, d) => a * d, 1);
+  if (n !== values.length)
+    throw new GraphError(`dims ${dims.join('x')} need ${n} values, got ${values.length}`, name);
+  return create(TensorProtoSchema, {
+    name,
+    dims: dims.map(BigInt),
+    dataType,
+    rawData: encodeFloats(values, dataType),
+  });
+}
+
+/** A new INT64 tensor (shape constants, axes, K of TopK). */
+export function int64Tensor(name: string, dims: readonly number[], values: readonly number[]): TensorProto {
+  const buf = new BigInt64Array(values.map(BigInt));
+  return create(TensorProtoSchema, {
+    name,
+    dims: dims.map(BigInt),
+    dataType: TensorProto_DataType.INT64,
+    rawData: new Uint8Array(buf.buffer),
+  });
+}

@@ -1,0 +1,48 @@
+import type { ModelProto } from 'onnx-buf';
+import { MergeError } from '../errors.js';
+import { GraphIndex, modelGraph } from '../graph/graph-index.js';
+import { UniqueNames } from '../graph/unique-names.js';
+import { loraDeltaWeight, staticDeltaWeight } from '../math/adapter-math.js';
+import { findLinearLayers } from '../match/find-linear-layers.js';
+import type { LinearLayer } from '../match/linear-layer.js';
+import { matchTargets } from '../match/match-targets.js';
+import { adapterShapes, type LoraAdapterInput, type MorAdapterInput } from '../pass/adapter-input.js';
+import { addWeightDelta, assertMergeable } from './add-weight-delta.js';
+
+function mergeDeltas(
+  model: ModelProto,
+  adapter: MorAdapterInput | LoraAdapterInput,
+  deltaOf: (module: string) => Float32Array,
+): Map<string, LinearLayer> {
+  const graph = modelGraph(model);
+  const layers = matchTargets(findLinearLayers(model), adapterShapes(adapter));
+  // Refuse before touching anything, so a failed merge leaves the model as it was.
+  for (const [module, layer] of layers) assertMergeable(module, layer);
+  const index = new GraphIndex(graph);
+  const names = new UniqueNames(graph);
+  for (const [module, layer] of layers) addWeightDelta(graph, index, names, module, layer, deltaOf(module));
+  return layers;
+}
+
+/**
+ * Merges a MoR adapter under a fixed gate into the base weights (mor-spec.md §3): `W' = W + (alpha/r)(B ⊙ M) A`.
+ * Exact: the merged model computes what the patched model computes with static routing. Modifies the model in
+ * place (shared weights are cloned, fp16 weights stay fp16); quantized layers are refused with a {@link MergeError}.
+ * @returns adapter module → merged layer.
+ */
+export function mergeStaticGate(
+  model: ModelProto,
+  adapter: MorAdapterInput,
+  gate: ArrayLike<number>,
+): Map<string, LinearLayer> {
+  const n = adapter.config.experts;
+  if (gate.length !== n)
+    throw new MergeError('(all)', `the gate has ${gate.length} values, the adapter has ${n} experts`);
+  const scaling = adapter.config.alpha / adapter.config.r;
+  return mergeDeltas(model, adapter, (m) => staticDeltaWeight(adapter.layers.get(m)!, gate, scaling));
+}
+
+/** Merges a plain LoRA adapter into the base weights: `W' = W + scaling · B A`. Same rules as {@link mergeStaticGate}. */
+export function mergeLora(model: ModelProto, adapter: LoraAdapterInput): Map<string, LinearLayer> {
+  return mergeDeltas(model, adapter, (m) => loraDeltaWeight(adapter.layers.get(m)!, adapter.scaling));
+}

@@ -1,0 +1,2 @@
+export { readModelFile } from './read-model-file.js';
+export { writeModelFile } from './write-model-file.js';

@@ -1,0 +1,163 @@
+import { TensorProto_DataType, type GraphProto, type ModelProto } from 'onnx-buf';
+import { GraphError } from '../errors.js';
+import { GraphBuilder, insertNodesAfter } from '../graph/graph-builder.js';
+import { GraphIndex, modelGraph, opsetVersion } from '../graph/graph-index.js';
+import { floatTensor } from '../graph/tensor-data.js';
+import { UniqueNames } from '../graph/unique-names.js';
+import { tensorValueInfo } from '../graph/value-info.js';
+import { expandedBTransposed } from '../math/adapter-math.js';
+import { findLinearLayers } from '../match/find-linear-layers.js';
+import type { LinearLayer } from '../match/linear-layer.js';
+import { matchTargets } from '../match/match-targets.js';
+import { adapterShapes, type AdapterInput } from './adapter-input.js';
+import { emitLoraBranch } from './lora-branch.js';
+import { castIn, castOut, emitMorBranch, type MorParamValues, type MorRouting } from './mor-branch.js';
+
+/** Options of {@link applyAdapter}. */
+export interface ApplyAdapterOptions {
+  /** MoR routing; default `top-k` when the adapter config has `topK`, else `dense`. Ignored for LoRA. */
+  routing?: 'dense' | 'top-k' | 'static';
+  /** k for top-k routing (default: the config's `topK`). */
+  topK?: number;
+  /** Gate vector `[N]` for static routing (required then). */
+  gate?: ArrayLike<number>;
+  /** Make adapter parameters graph inputs (same names) instead of initializers — what training needs. */
+  paramsAsInputs?: boolean;
+  /** Add graph outputs `mor_gates.<module>` (`[..., N]` gates; `[N]` for static routing). */
+  exposeGates?: boolean;
+  /**
+   * Fold `(scaling·B_exp)^T` into one constant per layer (MoR only; not with `paramsAsInputs`). Saves the small
+   * parameter subgraph; onnxruntime constant-folds it anyway when the parameters are initializers.
+   */
+  foldExperts?: boolean;
+  /** Prefix of parameter names: `<prefix>.<module>.A`; default `mor` (MoR) or `lora` (LoRA). */
+  prefix?: string;
+}
+
+/** A parameter as placed in the graph. */
+export interface AdapterParam {
+  dims: number[];
+  data: Float32Array;
+}
+
+/** What {@link applyAdapter} did. */
+export interface ApplyAdapterResult {
+  /** The model given, patched in place. */
+  model: ModelProto;
+  /** Adapter module → the layer it patched. */
+  layers: Map<string, LinearLayer>;
+  /** Parameter name → value (graph inputs to feed when `paramsAsInputs`, else the initializers added). */
+  params: Map<string, AdapterParam>;
+  /** Names of the gate outputs added by `exposeGates`. */
+  gateOutputs: string[];
+}
+
+function routingOf(adapter: AdapterInput, o: ApplyAdapterOptions): MorRouting {
+  if (adapter.kind !== 'mor') return { mode: 'dense' };
+  const n = adapter.config.experts;
+  const mode = o.routing ?? (adapter.config.topK ? 'top-k' : 'dense');
+  if (mode === 'static') {
+    if (!o.gate || o.gate.length !== n)
+      throw new GraphError(`static routing needs a gate of ${n} values (options.gate)`);
+    return { mode, gate: Float32Array.from(o.gate) };
+  }
+  if (mode === 'top-k') {
+    const k = o.topK ?? adapter.config.topK;
+    if (!k || k < 1 || k > n) throw new GraphError(`top-k routing needs 1 ≤ k ≤ ${n}, got ${k}`);
+    return { mode, k };
+  }
+  return { mode: 'dense' };
+}
+
+/** Adds a parameter as an initializer or a graph input; returns its name. */
+function addParam(
+  graph: GraphProto,
+  names: UniqueNames,
+  params: Map<string, AdapterParam>,
+  asInput: boolean,
+  base: string,
+  dims: number[],
+  data: Float32Array,
+): string {
+  const name = names.take(base);
+  if (asInput) graph.input.push(tensorValueInfo(name, TensorProto_DataType.FLOAT, dims));
+  else graph.initializer.push(floatTensor(name, dims, data));
+  params.set(name, { dims, data });
+  return name;
+}
+
+/**
+ * Inserts the adapter's branch next to each target layer (mor-spec.md §2 for MoR, PEFT's form for LoRA) and adds
+ * it to the layer output, so every consumer (and graph output) sees `y + delta`. All input/output names of the
+ * model are kept. The branch computes in float32 beside the base layer (quantized layers keep their kernels).
+ * The model is modified in place.
+ */
+export function applyAdapter(
+  model: ModelProto,
+  adapter: AdapterInput,
+  options: ApplyAdapterOptions = {},
+): ApplyAdapterResult {
+  const graph = modelGraph(model);
+  const layers = matchTargets(findLinearLayers(model), adapterShapes(adapter));
+  const opset = opsetVersion(model) ?? 1;
+  const routing = routingOf(adapter, options);
+  const asInput = options.paramsAsInputs ?? false;
+  if (options.foldExperts && asInput)
+    throw new GraphError('foldExperts needs parameters as initializers, not paramsAsInputs');
+  const prefix = options.prefix ?? adapter.kind;
+  const names = new UniqueNames(graph);
+  const index = new GraphIndex(graph);
+  const params = new Map<string, AdapterParam>();
+  const gateOutputs: string[] = [];
+  for (const [module, layer] of layers) {
+    const anchor = index.producers.get(layer.output);
+    if (!anchor) throw new GraphError('layer output has no producing node', layer.output);
+    const b = new GraphBuilder(graph, names, opset, `/${prefix}/${module}`);
+    const param = (suffix: string, dims: number[], data: Float32Array) =>
+      addParam(graph, names, params, asInput, `${prefix}.${module}.${suffix}`, dims, data);
+    const x = castIn(b, layer.input, layer.dtype);
+    let delta: string;
+    if (adapter.kind === 'mor') {
+      const w = adapter.layers.get(module)!;
+      const { r, experts: n } = adapter.config;
+      if (w.r !== r || w.experts !== n)
+        throw new GraphError(`weights have r ${w.r}, N ${w.experts}; config says r ${r}, N ${n}`, module);
+      const scaling = adapter.config.alpha / r;
+      const p: MorParamValues = {
+        A: param('A', [r, w.dIn], w.A),
+        expert: options.foldExperts
+          ? { bExpT: param('BexpT', [n * r, w.dOut], expandedBTransposed(w, scaling)) }
+          : {
+              B: param('B', [w.dOut, r], w.B),
+              omegaA: param('omegaA', [n, r], w.omegaA),
+              omegaB: param('omegaB', [n, w.dOut], w.omegaB),
+              scaling,
+            },
+      };
+      if (routing.mode !== 'static') {
+        p.routerWeight = param('routerWeight', [n, w.dIn], w.routerWeight);
+        if (w.routerBias) p.routerBias = param('routerBias', [n], w.routerBias);
+      }
+      const out = emitMorBranch(b, x, p, routing, { n, r, dOut: w.dOut });
+      delta = out.delta;
+      if (options.exposeGates) {
+        const name = names.take(`mor_gates.${module}`);
+        b.op('Identity', [out.gates]);
+        b.nodes[b.nodes.length - 1]!.output[0] = name;
+        graph.output.push(tensorValueInfo(name, TensorProto_DataType.FLOAT));
+        gateOutputs.push(name);
+      }
+    } else {
+      const w = adapter.layers.get(module)!;
+      const p = { A: param('A', [w.r, w.dIn], w.A), B: param('B', [w.dOut, w.r], w.B) };
+      delta = emitLoraBranch(b, x, p, adapter.scaling);
+    }
+    // The layer now writes to a fresh value; an Add writes y + delta under the original name.
+    const base = names.take(`${layer.output}_base`);
+    anchor.output[anchor.output.indexOf(layer.output)] = base;
+    b.op('Add', [base, castOut(b, delta, layer.dtype)]);
+    b.nodes[b.nodes.length - 1]!.output[0] = layer.output;
+    insertNodesAfter(graph, anchor, b.nodes);
+  }
+  return { model, layers, params, gateOutputs };
+}

@@ -1,0 +1,102 @@
+import { TensorProto_DataType } from 'onnx-buf';
+import type { GraphBuilder } from '../graph/graph-builder.js';
+import { floatTensor } from '../graph/tensor-data.js';
+
+/** Routing of one MoR branch (mor-spec.md §1, "Routing modes"). */
+export type MorRouting =
+  { mode: 'dense' } | { mode: 'top-k'; k: number } | { mode: 'static'; gate: Float32Array };
+
+/** Value names of one layer's MoR parameters (initializers or graph inputs). */
+export interface MorParamValues {
+  A: string;
+  /** Either the raw B/omega triple, formed into `(scaling·B_exp)^T` in the graph, or that product folded. */
+  expert: { B: string; omegaA: string; omegaB: string; scaling: number } | { bExpT: string };
+  routerWeight?: string;
+  routerBias?: string;
+}
+
+/** What {@link emitMorBranch} produced. */
+export interface MorBranchValues {
+  /** `[..., d_out]` float32 branch output, before the cast back to the layer's dtype. */
+  delta: string;
+  /** `[..., N]` gates (or `[N]` for static routing). */
+  gates: string;
+}
+
+/**
+ * `(scaling·B_exp)^T` `[N·r, d_out]` from B `[d_out,r]`, omega_A `[N,r]`, omega_B `[N,d_out]`: a subgraph of
+ * parameters only, so it runs once per session run (constant-folded when the parameters are initializers).
+ */
+function expandedB(
+  b: GraphBuilder,
+  p: { B: string; omegaA: string; omegaB: string; scaling: number },
+  n: number,
+  r: number,
+  dOut: number,
+): string {
+  const perExpert = b.op1('Mul', [
+    b.op1('Mul', [b.unsqueeze(p.B, [0]), b.unsqueeze(p.omegaB, [2])]),
+    b.unsqueeze(p.omegaA, [1]),
+  ]); // [N, d_out, r]
+  const stacked = b.op1('Reshape', [b.transpose(perExpert, [0, 2, 1]), b.ints('bexp_shape', [n * r, dOut])]);
+  const s = b.initializer('scaling', (name) => floatTensor(name, [], Float32Array.of(p.scaling)));
+  return b.op1('Mul', [stacked, s]);
+}
+
+function routerGates(b: GraphBuilder, x: string, p: MorParamValues, routing: MorRouting): string {
+  if (routing.mode === 'static') {
+    return b.initializer('gate', (name) => floatTensor(name, [routing.gate.length], routing.gate));
+  }
+  let logits = b.op1('MatMul', [x, b.transpose(p.routerWeight!, [1, 0])]);
+  if (p.routerBias) logits = b.op1('Add', [logits, p.routerBias]);
+  if (routing.mode === 'dense') return b.softmaxLast(logits);
+  // top-k: softmax over the k largest logits, 0 elsewhere. ONNX TopK puts the lower index first among equal
+  // values, which is the spec's tie rule.
+  b.requireOpset(11, 'top-k routing (TopK with K input, ScatterElements)');
+  const [values, indices] = b.op('TopK', [logits, b.ints('k', [routing.k])], {
+    attrs: { axis: { int: -1 }, largest: { int: 1 }, sorted: { int: 1 } },
+    outputs: 2,
+  });
+  const zeros = b.op1('ConstantOfShape', [b.op1('Shape', [logits])], {
+    value: { tensor: floatTensor('', [1], Float32Array.of(0)) },
+  });
+  return b.op1('ScatterElements', [zeros, indices!, b.softmaxLast(values!)], { axis: { int: -1 } });
+}
+
+/**
+ * Emits the efficient MoR branch (mor-spec.md §2) on float32 input `x` `[..., d_in]`:
+ * `u = x·A^T`, gates from the router, `z = g ⊗ u` flattened expert-major to `[..., N·r]`,
+ * `delta = z · (scaling·B_exp)^T`.
+ */
+export function emitMorBranch(
+  b: GraphBuilder,
+  x: string,
+  p: MorParamValues,
+  routing: MorRouting,
+  dims: { n: number; r: number; dOut: number },
+): MorBranchValues {
+  const { n, r, dOut } = dims;
+  const u = b.op1('MatMul', [x, b.transpose(p.A, [1, 0])]); // [..., r]
+  const gates = routerGates(b, x, p, routing);
+  const outer = b.op1('Mul', [b.unsqueeze(gates, [-1]), b.unsqueeze(u, [-2])]); // [..., N, r]
+  const lead = b.op1('Slice', [
+    b.op1('Shape', [u]),
+    b.ints('start', [0]),
+    b.ints('end', [-1]),
+    b.ints('axis', [0]),
+  ]);
+  const zShape = b.op1('Concat', [lead, b.ints('nr', [n * r])], { axis: { int: 0 } });
+  const z = b.op1('Reshape', [outer, zShape]); // [..., N·r]
+  const bExpT = 'bExpT' in p.expert ? p.expert.bExpT : expandedB(b, p.expert, n, r, dOut);
+  return { delta: b.op1('MatMul', [z, bExpT]), gates };
+}
+
+/** Casts to float32 when the layer runs in float16 (the branch always computes in float32). */
+export function castIn(b: GraphBuilder, x: string, dtype: 'float32' | 'float16'): string {
+  return dtype === 'float16' ? b.op1('Cast', [x], { to: { int: TensorProto_DataType.FLOAT } }) : x;
+}
+
+/** Casts the branch output back to the layer's dtype. */
+export function castOut(b: GraphBuilder, delta: string, dtype: 'float32' | 'float16'): string {
+  return dtype === 'float16' ? b.op1('Cast', [delta], { to: { int: TensorProto_DataType.FLOAT16 } }) : delta;
+}
