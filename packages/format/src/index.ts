@@ -1,1 +1,4 @@
-export {};
+// Browser-safe entry: bytes in, bytes out. File-system helpers live in `@mor/format/node`.
+export { AdapterFormatError, SafetensorsError, type FormatErrorContext } from './errors.js';
+export * from './safetensors/index.js';
+export * from './adapter/index.js';

@@ -1,0 +1,4 @@
+// Node-only entry: file-system helpers around the browser-safe core of @mor/format.
+export { loadAdapter } from './load-adapter.js';
+export { saveAdapter, type SaveAdapterOptions } from './save-adapter.js';
+export { writeFileAtomic } from './write-file-atomic.js';
