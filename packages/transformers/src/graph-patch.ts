@@ -1,0 +1,97 @@
+import type { Adapter } from '@mor/format';
+import { applyAdapter, decodeModel, encodeModel, type ModelProto } from '@mor/onnx';
+import type { SessionSource } from './session-sources.js';
+import { resolveGate, type GateSpec } from './gate-spec.js';
+import { AdapterAttachError } from './errors.js';
+
+/** Options of {@link buildPatchedModel}. */
+export interface PatchOptions {
+  /** A fixed gate for a MoR adapter (static routing). Without it the adapter's router decides per token. */
+  gate?: GateSpec;
+  /** Add the router gates as graph outputs (`mor_gates.<module>`). */
+  exposeGates?: boolean;
+}
+
+/** The adapted model, ready for `InferenceSession.create`. */
+export interface PatchedModel {
+  readonly bytes: Uint8Array;
+  /** External data to hand to onnxruntime as `session_options.externalData` (only for models past 2 GiB). */
+  readonly externalData: Array<{ path: string; data: Uint8Array }>;
+  /** Names of the gate outputs added (empty unless `exposeGates`). */
+  readonly gateOutputs: string[];
+  /** Adapter module → the graph node it was attached to. */
+  readonly modules: ReadonlyMap<string, string>;
+}
+
+/** Protobuf messages stop at 2 GiB; past this, tensors of at least this many bytes move to external data. */
+const EXTERNAL_THRESHOLD = 1 << 20;
+
+/** Reads the ONNX graph a session was created from, external data included. */
+async function readGraph(src: SessionSource): Promise<ModelProto> {
+  if (typeof src.source === 'string') {
+    const { readModelFile } = await import('@mor/onnx/node');
+    return readModelFile(src.source);
+  }
+  const listed = (src.options['externalData'] ?? []) as Array<{ path?: string; data?: unknown } | string>;
+  return decodeModel(src.source, {
+    externalData: (location) => {
+      for (const entry of listed) {
+        if (typeof entry === 'object' && entry.path === location && entry.data instanceof Uint8Array)
+          return entry.data;
+      }
+      throw new AdapterAttachError(
+        `external data file "${location}" is not among the session's externalData`,
+      );
+    },
+  });
+}
+
+function encode(model: ModelProto): Pick<PatchedModel, 'bytes' | 'externalData'> {
+  try {
+    return { bytes: encodeModel(model).model, externalData: [] };
+  } catch (error) {
+    // Over the protobuf limit: hand big tensors to onnxruntime as in-memory external data instead.
+    const { model: bytes, externalData } = encodeModel(model, { externalDataThreshold: EXTERNAL_THRESHOLD });
+    if (externalData.length === 0) throw error;
+    return {
+      bytes,
+      externalData: externalData.map((f) => ({ path: f.location, data: concat(f.chunks, f.byteLength) })),
+    };
+  }
+}
+
+function concat(chunks: Uint8Array[], byteLength: number): Uint8Array {
+  const out = new Uint8Array(byteLength);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Reads the session's model, inserts the adapter branch beside every target layer (all input and output names,
+ * KV cache included, stay as they were) and encodes the result.
+ */
+export async function buildPatchedModel(
+  src: SessionSource,
+  adapter: Adapter,
+  options: PatchOptions,
+): Promise<PatchedModel> {
+  if (options.gate !== undefined && adapter.kind !== 'mor') {
+    throw new AdapterAttachError('a gate applies to MoR adapters only; this one is a LoRA');
+  }
+  const gate =
+    options.gate === undefined || adapter.kind !== 'mor'
+      ? undefined
+      : resolveGate(options.gate, adapter.config.experts, adapter.staticGates);
+  const graph = await readGraph(src);
+  const result = applyAdapter(graph, adapter, {
+    ...(gate ? { routing: 'static' as const, gate } : {}),
+    exposeGates: options.exposeGates ?? false,
+  });
+  const modules = new Map<string, string>();
+  for (const [module, layer] of result.layers) modules.set(module, layer.nodes[0] ?? layer.outputNode);
+  return { ...encode(graph), gateOutputs: result.gateOutputs, modules };
+}
