@@ -1,0 +1,17 @@
+export { buildLlama, type LlamaOptions } from './llama.js';
+export { buildQwen2, type Qwen2Options } from './qwen2.js';
+export { buildGpt2, type Gpt2Options } from './gpt2.js';
+export { buildBertForSequenceClassification, type BertOptions } from './bert.js';
+export type { RotaryDecoderOptions } from './rotary-decoder.js';
+export { writeModelDir } from './write-model-dir.js';
+export { ModelBuilderError } from './graph-builder.js';
+export {
+  dequantizeNBits,
+  quantizeInt8,
+  quantizeNBits,
+  NBITS_BLOCK_SIZE,
+  type NBitsWeight,
+} from './quantize.js';
+export { SeededRng } from './rng.js';
+export { BPE_SPECIAL, BPE_VOCAB_SIZE, wordPieceVocab } from './tokenizers.js';
+export type { BuiltModel, CommonOptions, LinearForm, LinearInfo, QuantizeMode } from './types.js';
