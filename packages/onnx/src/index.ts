@@ -40,3 +40,4 @@ export {
 } from './pass/apply-adapter.js';
 export { expandedBTransposed, staticDeltaWeight, loraDeltaWeight } from './math/adapter-math.js';
 export { mergeStaticGate, mergeLora } from './merge/merge-adapter.js';
+export * from './autodiff/index.js';

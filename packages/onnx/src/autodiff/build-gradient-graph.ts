@@ -1,0 +1,140 @@
+import { TensorProto_DataType as DataType, type GraphProto, type NodeProto } from 'onnx-buf';
+import { GraphBuilder } from './builder.js';
+import { DECOMPOSABLE } from './decompose.js';
+import { prune } from './prune.js';
+import { AutodiffError, describeNode } from './errors.js';
+import { GRADIENT_RULES } from './gradient-rules.js';
+import { isNonDifferentiableOutput } from './no-gradient.js';
+import type { GradContext } from './rule-context.js';
+import { collectStaticInfo } from './static-info.js';
+import { valueInfo } from './value-info.js';
+import { sumToShape } from './sum-to-shape.js';
+import { floatTensor } from './tensors.js';
+
+/** Options of {@link buildGradientGraph}. */
+export interface GradientGraphOptions {
+  /** Name of the scalar tensor to differentiate (usually a graph output). */
+  loss: string;
+  /** Graph inputs or initializers to differentiate with respect to. */
+  wrt: string[];
+  /** The model's ai.onnx opset (from `ModelProto.opsetImport`); rules read node forms by it. Default 17. */
+  opset?: number;
+  /** Compute type of emitted constants; default the declared type of the loss, else float32. */
+  floatType?: DataType.FLOAT | DataType.DOUBLE;
+  /** Name of the gradient output of `wrt` tensor `name`; default `grad.<name>`. */
+  gradName?: (name: string) => string;
+  /** Add the gradients as graph outputs (default true). */
+  addOutputs?: boolean;
+  /** Prefix of the emitted node and tensor names; default `/grad/`. */
+  prefix?: string;
+}
+
+/** What {@link buildGradientGraph} did. */
+export interface GradientGraphResult {
+  /** Gradient tensor name per `wrt` name. */
+  gradients: Map<string, string>;
+  /** The forward nodes that were differentiated (on a path from a `wrt` tensor to the loss). */
+  differentiated: NodeProto[];
+}
+
+const domainOf = (n: NodeProto) => (n.domain === 'ai.onnx' ? '' : n.domain);
+const nodeLabel = (n: NodeProto, i: number) => n.name || `#${i} (${n.output.join(', ')})`;
+
+/**
+ * Reverse-mode autodiff over an ONNX graph: appends backward nodes (standard ai.onnx ops) computing the
+ * gradient of `loss` w.r.t. each `wrt` tensor, mutating `graph`. Only nodes on a path from a `wrt` tensor to the
+ * loss are differentiated; NO_GRADIENT ops (shape/integer paths) stop the path; several contributions to one
+ * tensor are summed; broadcasting is undone once, here. Throws {@link AutodiffError} for an op on the path
+ * without a rule (naming op type, domain and node) and for a `wrt` tensor that does not reach the loss.
+ * Assumes `graph.node` is topologically sorted, as the ONNX spec requires.
+ */
+export function buildGradientGraph(graph: GraphProto, options: GradientGraphOptions): GradientGraphResult {
+  const { loss, wrt } = options;
+  const opset = options.opset ?? 17;
+  const info = collectStaticInfo(graph);
+  const floatType =
+    options.floatType ?? (info.elemType(loss) === DataType.DOUBLE ? DataType.DOUBLE : DataType.FLOAT);
+  const forward = [...graph.node];
+  const initializerCount = graph.initializer.length;
+  const b = new GraphBuilder(graph, { prefix: options.prefix ?? '/grad/', opset, floatType });
+
+  // Tensors that depend on a wrt tensor through differentiable edges, then those that also reach the loss.
+  const fromWrt = new Set(wrt);
+  for (const n of forward)
+    if (n.input.some((i) => fromWrt.has(i)))
+      n.output.forEach((o, k) => o && !isNonDifferentiableOutput(n, k) && fromWrt.add(o));
+  const onPath = new Set<string>(fromWrt.has(loss) ? [loss] : []);
+  for (const n of [...forward].reverse())
+    if (n.output.some((o) => onPath.has(o))) for (const i of n.input) if (fromWrt.has(i)) onPath.add(i);
+  for (const w of wrt)
+    if (!onPath.has(w))
+      throw new AutodiffError(`"${w}" does not reach the loss "${loss}" through differentiable ops`, {
+        tensor: w,
+      });
+
+  const contributions = new Map<string, string[]>();
+  const addGrad = (name: string, g: string) =>
+    contributions.set(name, [...(contributions.get(name) ?? []), g]);
+  const total = (name: string): string | undefined => {
+    const gs = contributions.get(name);
+    if (gs === undefined) return undefined;
+    if (gs.length > 1) contributions.set(name, [b.op1('Sum', gs)]);
+    return contributions.get(name)![0];
+  };
+  const seedValue = floatTensor('value', floatType, [1], [1]);
+  addGrad(loss, b.op1('ConstantOfShape', [b.op1('Shape', [loss])], { value: seedValue }));
+
+  const differentiated: NodeProto[] = [];
+  for (let k = forward.length - 1; k >= 0; k--) {
+    const node = forward[k]!;
+    if (!node.input.some((i) => onPath.has(i)) || !node.output.some((o) => onPath.has(o))) continue;
+    differentiated.push(node);
+    const where = describeNode(node.opType, domainOf(node), nodeLabel(node, k));
+    const rule = GRADIENT_RULES.get(`${domainOf(node)}:${node.opType}`);
+    const context = { opType: node.opType, domain: domainOf(node) || 'ai.onnx', node: nodeLabel(node, k) };
+    if (rule === undefined) {
+      const hint = DECOMPOSABLE.has(`${domainOf(node)}:${node.opType}`)
+        ? ' (run decomposeFusedOps first)'
+        : '';
+      throw new AutodiffError(`no gradient rule for ${where}${hint}`, context);
+    }
+    if (rule.minOpset !== undefined && opset < rule.minOpset)
+      throw new AutodiffError(
+        `gradient rule for ${where} needs opset ${rule.minOpset}+, model has ${opset}`,
+        context,
+      );
+    const c: GradContext = {
+      b,
+      node,
+      x: [...node.input],
+      y: [...node.output],
+      dy: node.output.map((o) => total(o)),
+      info,
+    };
+    const grads = rule.grad(c);
+    node.input.forEach((x, i) => {
+      if (!x || !onPath.has(x)) return;
+      const g = grads[i];
+      if (g === null || g === undefined)
+        throw new AutodiffError(
+          `gradient rule for ${where} gives no gradient for its input ${i} "${x}"`,
+          context,
+        );
+      addGrad(x, rule.broadcast ? sumToShape(b, info, g, x, node.output[0]!) : g);
+    });
+  }
+
+  const gradients = new Map<string, string>();
+  for (const w of wrt) {
+    const name = (options.gradName ?? ((n: string) => `grad.${n}`))(w);
+    b.op('Identity', [total(w)!], {}, [name]);
+    gradients.set(w, name);
+    if (options.addOutputs ?? true) graph.output.push(valueInfo(name, floatType, info.shape(w)));
+  }
+  prune(graph, {
+    firstNode: forward.length,
+    firstInitializer: initializerCount,
+    keep: new Set(gradients.values()),
+  });
+  return { gradients, differentiated: differentiated.reverse() };
+}

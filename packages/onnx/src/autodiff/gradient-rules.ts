@@ -1,0 +1,175 @@
+import { attrInt, attrInts } from './attributes.js';
+import { AutodiffError, describeNode } from './errors.js';
+import type { GradContext, GradientRule } from './rule-context.js';
+import {
+  flatPositions,
+  gatherAxis0Grad,
+  gemmGrad,
+  matmulGrad,
+  reduceMeanGrad,
+  reduceSumGrad,
+  scatterFlat,
+} from './rule-helpers.js';
+
+export type { GradContext, GradientRule } from './rule-context.js';
+
+// Short-hands: every rule below reads `c` (see GradContext); `dy` is the gradient of output 0.
+const dy0 = (c: GradContext) => c.dy[0]!;
+const op = (c: GradContext, type: string, ...inputs: string[]) => c.b.op1(type, inputs);
+const mul = (c: GradContext, a: string, b: string) => op(c, 'Mul', a, b);
+const reshapeLike = (c: GradContext, g: string, x: string) => op(c, 'Reshape', g, op(c, 'Shape', x));
+const axisOf = (c: GradContext, fallback: number) => attrInt(c.node, 'axis', fallback);
+/** The exponent of Pow in the base's float type (Pow allows an integer exponent). */
+const floatExponent = (c: GradContext) =>
+  c.info.elemType(c.x[1]!) === c.b.floatType ? c.x[1]! : c.b.op1('Cast', [c.x[1]!], { to: c.b.floatType });
+
+/**
+ * The gradient table, keyed by `domain:opType` (`:MatMul` for ai.onnx). Each rule returns one gradient per
+ * input (null where none flows). Broadcasting is not handled here: rules flagged `broadcast` get their results
+ * summed back to each input's shape by the walker. Fused ops are decomposed into these primitives beforehand
+ * (decompose.ts). Every entry has a generated finite-difference check (test/autodiff/gradient-rules.test.ts).
+ */
+export const GRADIENT_RULES: ReadonlyMap<string, GradientRule> = new Map<string, GradientRule>(
+  Object.entries<GradientRule>({
+    Add: { broadcast: true, grad: (c) => [dy0(c), dy0(c)] },
+    Sub: { broadcast: true, grad: (c) => [dy0(c), op(c, 'Neg', dy0(c))] },
+    Mul: { broadcast: true, grad: (c) => [mul(c, dy0(c), c.x[1]!), mul(c, dy0(c), c.x[0]!)] },
+    Div: {
+      broadcast: true,
+      grad: (c) => [
+        op(c, 'Div', dy0(c), c.x[1]!),
+        op(c, 'Neg', op(c, 'Div', mul(c, dy0(c), c.y[0]!), c.x[1]!)),
+      ],
+    },
+    Pow: {
+      broadcast: true,
+      grad: (c) => {
+        const e = floatExponent(c);
+        const dBase = mul(c, dy0(c), mul(c, e, op(c, 'Pow', c.x[0]!, op(c, 'Sub', e, c.b.f(1)))));
+        return [dBase, mul(c, dy0(c), mul(c, c.y[0]!, op(c, 'Log', c.x[0]!)))];
+      },
+    },
+    Sum: { broadcast: true, grad: (c) => c.x.map(() => dy0(c)) },
+    Max: { broadcast: true, grad: (c) => minMaxGrad(c) },
+    Min: { broadcast: true, grad: (c) => minMaxGrad(c) },
+    Where: {
+      broadcast: true,
+      grad: (c) => [
+        null,
+        op(c, 'Where', c.x[0]!, dy0(c), c.b.f(0)),
+        op(c, 'Where', c.x[0]!, c.b.f(0), dy0(c)),
+      ],
+    },
+    Expand: { broadcast: true, grad: (c) => [dy0(c), null] },
+    MatMul: { broadcast: true, grad: matmulGrad },
+    Gemm: { broadcast: true, grad: gemmGrad },
+    Neg: { grad: (c) => [op(c, 'Neg', dy0(c))] },
+    Identity: { grad: (c) => [dy0(c)] },
+    Abs: { grad: (c) => [mul(c, dy0(c), op(c, 'Sign', c.x[0]!))] },
+    Sqrt: { grad: (c) => [op(c, 'Div', mul(c, dy0(c), c.b.f(0.5)), c.y[0]!)] },
+    Reciprocal: { grad: (c) => [op(c, 'Neg', mul(c, dy0(c), mul(c, c.y[0]!, c.y[0]!)))] },
+    Exp: { grad: (c) => [mul(c, dy0(c), c.y[0]!)] },
+    Log: { grad: (c) => [op(c, 'Div', dy0(c), c.x[0]!)] },
+    Sin: { grad: (c) => [mul(c, dy0(c), op(c, 'Cos', c.x[0]!))] },
+    Cos: { grad: (c) => [op(c, 'Neg', mul(c, dy0(c), op(c, 'Sin', c.x[0]!)))] },
+    Tanh: { grad: (c) => [mul(c, dy0(c), op(c, 'Sub', c.b.f(1), mul(c, c.y[0]!, c.y[0]!)))] },
+    Sigmoid: { grad: (c) => [mul(c, dy0(c), mul(c, c.y[0]!, op(c, 'Sub', c.b.f(1), c.y[0]!)))] },
+    Erf: {
+      // d erf(x)/dx = 2/√π · exp(−x²)
+      grad: (c) => [
+        mul(
+          c,
+          dy0(c),
+          mul(c, c.b.f(2 / Math.sqrt(Math.PI)), op(c, 'Exp', op(c, 'Neg', mul(c, c.x[0]!, c.x[0]!)))),
+        ),
+      ],
+    },
+    Relu: { grad: (c) => [op(c, 'Where', op(c, 'Greater', c.x[0]!, c.b.f(0)), dy0(c), c.b.f(0))] },
+    Softmax: {
+      minOpset: 13, // before 13 Softmax coerced its input to 2-D
+      grad: (c) => {
+        const s = c.b.reduceSum(mul(c, dy0(c), c.y[0]!), [axisOf(c, -1)], true);
+        return [mul(c, c.y[0]!, op(c, 'Sub', dy0(c), s))];
+      },
+    },
+    LogSoftmax: {
+      minOpset: 13,
+      grad: (c) => [
+        op(c, 'Sub', dy0(c), mul(c, op(c, 'Exp', c.y[0]!), c.b.reduceSum(dy0(c), [axisOf(c, -1)], true))),
+      ],
+    },
+    ReduceSum: { minOpset: 13, grad: (c) => [reduceSumGrad(c, c.x[1] || undefined), null] },
+    ReduceMean: { minOpset: 13, grad: (c) => [reduceMeanGrad(c), null] },
+    Cast: {
+      // Only float→float casts reach here (casts to integers are NO_GRADIENT): cast back to the input's type.
+      grad: (c) => [c.b.op1('Cast', [dy0(c)], { to: c.info.elemType(c.x[0]!) ?? c.b.floatType })],
+    },
+    Transpose: {
+      grad: (c) => {
+        const perm = attrInts(c.node, 'perm');
+        if (perm === undefined) return [op(c, 'Transpose', dy0(c))]; // reversal is its own inverse
+        const inverse = perm.map((_, i) => perm.indexOf(i));
+        return [c.b.op1('Transpose', [dy0(c)], { perm: inverse })];
+      },
+    },
+    Reshape: { grad: (c) => [reshapeLike(c, dy0(c), c.x[0]!), null] },
+    Flatten: { grad: (c) => [reshapeLike(c, dy0(c), c.x[0]!)] },
+    Squeeze: { minOpset: 13, grad: (c) => [reshapeLike(c, dy0(c), c.x[0]!), null] },
+    Unsqueeze: { minOpset: 13, grad: (c) => [reshapeLike(c, dy0(c), c.x[0]!), null] },
+    Concat: {
+      grad: (c) => {
+        const axis = c.b.i64([axisOf(c, 0)]);
+        const sizes = c.x.map((x) => c.b.op1('Gather', [op(c, 'Shape', x), axis], { axis: 0 }));
+        return c.b.op(
+          'Split',
+          [dy0(c), c.b.op1('Concat', sizes, { axis: 0 })],
+          { axis: axisOf(c, 0) },
+          c.x.length,
+        );
+      },
+    },
+    Split: {
+      minOpset: 13,
+      grad: (c) => {
+        const parts = c.y.map((y, i) => c.dy[i] ?? c.b.zerosLike(y));
+        return [c.b.op1('Concat', parts, { axis: axisOf(c, 0) }), null];
+      },
+    },
+    Slice: {
+      minOpset: 10, // starts/ends/axes/steps as inputs
+      grad: (c) => {
+        const positions = c.b.op1('Slice', [flatPositions(c, c.x[0]!), ...c.x.slice(1)]);
+        return [scatterFlat(c, c.x[0]!, positions, false), null, null, null, null];
+      },
+    },
+    Gather: {
+      grad: (c) => {
+        if (axisOf(c, 0) === 0) return [gatherAxis0Grad(c), null];
+        const positions = c.b.op1('Gather', [flatPositions(c, c.x[0]!), c.x[1]!], { axis: axisOf(c, 0) });
+        return [scatterFlat(c, c.x[0]!, positions, true), null];
+      },
+    },
+    GatherElements: {
+      minOpset: 16, // ScatterElements reduction='add' accumulates repeated indices
+      grad: (c) => {
+        const zeros = c.b.zerosLike(c.x[0]!);
+        return [
+          c.b.op1('ScatterElements', [zeros, c.x[1]!, dy0(c)], { axis: axisOf(c, 0), reduction: 'add' }),
+          null,
+        ];
+      },
+    },
+  }).map(([opType, rule]): [string, GradientRule] => [`:${opType}`, rule]),
+);
+
+/** Max/Min of two inputs: the gradient goes to the input that won (the first one on ties). */
+function minMaxGrad(c: GradContext): (string | null)[] {
+  if (c.x.length === 1) return [dy0(c)];
+  if (c.x.length !== 2)
+    throw new AutodiffError(`${c.node.opType} gradient supports 1 or 2 inputs, got ${c.x.length}`, {
+      opType: c.node.opType,
+      node: describeNode(c.node.opType, c.node.domain, c.node.name),
+    });
+  const won = op(c, 'Equal', c.x[0]!, c.y[0]!);
+  return [op(c, 'Where', won, dy0(c), c.b.f(0)), op(c, 'Where', won, c.b.f(0), dy0(c))];
+}

@@ -1,0 +1,55 @@
+import { TensorProto_DataType as DataType, type GraphProto } from 'onnx-buf';
+import { GraphBuilder } from '../builder.js';
+import { adamwDefaults, type AdamWHyper } from '../reference/adamw.js';
+import { collectStaticInfo } from '../static-info.js';
+import type { OptimizerOutputs } from './emit-sgd.js';
+import { addScalarInput, addStateInput, exposeUpdated, type ParamGrad } from './optimizer-io.js';
+
+/** Options of {@link emitAdamWUpdate}: torch AdamW hyper-parameters (lr is fed per step). */
+export interface AdamWUpdateOptions extends Omit<AdamWHyper, 'lr'> {
+  params: ParamGrad[];
+  /** Float scalar graph input holding the step's learning rate (added when missing). Default `lr`. */
+  lr?: string;
+  /** Float scalar graph input holding the step number t, counting from 1 (bias correction). Default `step`. */
+  step?: string;
+  opset?: number;
+  floatType?: DataType.FLOAT | DataType.DOUBLE;
+}
+
+/**
+ * Emits the AdamW update of {@link adamwReference} as graph ops, with state inputs `opt.m.<param>`,
+ * `opt.v.<param>` (zeros at first) and outputs `updated.<param>`, `updated.opt.m.<param>`, `updated.opt.v.<param>`.
+ */
+export function emitAdamWUpdate(graph: GraphProto, options: AdamWUpdateOptions): OptimizerOutputs {
+  const floatType = options.floatType ?? DataType.FLOAT;
+  const h = adamwDefaults({ ...options, lr: 0 });
+  const b = new GraphBuilder(graph, { prefix: '/adamw/', opset: options.opset ?? 17, floatType });
+  const info = collectStaticInfo(graph);
+  const [lr, step] = [options.lr ?? 'lr', options.step ?? 'step'];
+  addScalarInput(graph, lr, floatType);
+  addScalarInput(graph, step, floatType);
+  const mul = (x: string, y: string) => b.op1('Mul', [x, y]);
+  // Shared scalars: bias corrections c = 1 − βᵗ and the decay factor 1 − lr·wd.
+  const c1 = b.op1('Sub', [b.f(1), b.op1('Pow', [b.f(h.beta1), step])]);
+  const c2 = b.op1('Sub', [b.f(1), b.op1('Pow', [b.f(h.beta2), step])]);
+  const keep = b.op1('Sub', [b.f(1), mul(lr, b.f(h.weightDecay))]);
+  const result: OptimizerOutputs = { params: new Map(), state: new Map() };
+  for (const { param, grad } of options.params) {
+    const [m, v] = [
+      addStateInput(graph, info, 'm', param, floatType),
+      addStateInput(graph, info, 'v', param, floatType),
+    ];
+    // 1. decoupled weight decay: p ← p·(1 − lr·wd)
+    const decayed = mul(param, keep);
+    // 2-3. moments: m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g²
+    const m2 = b.op1('Add', [mul(m, b.f(h.beta1)), mul(grad, b.f(1 - h.beta1))]);
+    const v2 = b.op1('Add', [mul(v, b.f(h.beta2)), mul(mul(grad, grad), b.f(1 - h.beta2))]);
+    // 4-5. p ← p − lr·(m/c1) / (√(v/c2) + ε)
+    const denom = b.op1('Add', [b.op1('Sqrt', [b.op1('Div', [v2, c2])]), b.f(h.eps)]);
+    const next = b.op1('Sub', [decayed, b.op1('Div', [mul(lr, b.op1('Div', [m2, c1])), denom])]);
+    result.params.set(param, exposeUpdated(b, info, next, param));
+    result.state.set(m, exposeUpdated(b, info, m2, m));
+    result.state.set(v, exposeUpdated(b, info, v2, v));
+  }
+  return result;
+}

@@ -1,0 +1,31 @@
+import type { NodeProto } from 'onnx-buf';
+import type { GraphBuilder } from './builder.js';
+import type { StaticInfo } from './static-info.js';
+
+/** What a gradient rule sees of one forward node. */
+export interface GradContext {
+  /** Emits the backward nodes (op, constants). */
+  b: GraphBuilder;
+  node: NodeProto;
+  /** Input names of the forward node (`''` for an omitted optional input). */
+  x: string[];
+  /** Output names of the forward node. */
+  y: string[];
+  /** Gradient of the loss w.r.t. each output; `undefined` where no gradient flows into that output. */
+  dy: (string | undefined)[];
+  /** Static ranks/shapes of the forward graph. */
+  info: StaticInfo;
+}
+
+/** One entry of the gradient table. */
+export interface GradientRule {
+  /** One gradient per input, in input order; `null` for inputs that carry none (indices, shapes, axes). */
+  grad(c: GradContext): (string | null)[];
+  /**
+   * The gradients may have the broadcast (output) shape rather than the input's: the walker sums them back to
+   * each input's shape (binary elementwise ops, Expand, batched MatMul).
+   */
+  broadcast?: boolean;
+  /** First ai.onnx opset whose semantics the rule reads (e.g. 13 for axes-as-input). */
+  minOpset?: number;
+}

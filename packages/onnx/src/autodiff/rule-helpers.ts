@@ -1,0 +1,124 @@
+import { TensorProto_DataType as DataType } from 'onnx-buf';
+import { attrInt, attrInts, type AttrValue } from './attributes.js';
+import { AutodiffError, describeNode } from './errors.js';
+import type { GradContext } from './rule-context.js';
+
+/**
+ * Transpose that swaps the last two axes: a static `perm` when the rank is known, else at run time through a
+ * 3-D view `[batch…, m, n] → [B, m, n] → [B, n, m] → [batch…, n, m]` (rank ≥ 2 assumed).
+ */
+export function swapLast2(c: GradContext, x: string, rank: number | undefined): string {
+  const { b } = c;
+  if (rank !== undefined) {
+    const perm = Array.from({ length: rank }, (_, i) => i);
+    [perm[rank - 2], perm[rank - 1]] = [rank - 1, rank - 2];
+    return b.op1('Transpose', [x], { perm });
+  }
+  const shape = b.op1('Shape', [x]);
+  const part = (start: number, end: number) => b.op1('Slice', [shape, b.i64([start]), b.i64([end])]);
+  const [batch, m, n] = [part(0, -2), part(-2, -1), part(-1, Number.MAX_SAFE_INTEGER)];
+  const view = b.op1('Reshape', [x, b.op1('Concat', [b.i64([-1]), m, n], { axis: 0 })]);
+  const swapped = b.op1('Transpose', [view], { perm: [0, 2, 1] });
+  return b.op1('Reshape', [swapped, b.op1('Concat', [batch, n, m], { axis: 0 })]);
+}
+
+/**
+ * MatMul (numpy semantics, batched and broadcast); the walker sums broadcast batch axes back. With a 2-D
+ * weight (the common case) dW is one exact-shape MatMul over the flattened batch. Operands of unknown rank are
+ * taken to be at least 2-D (1-D operands are graph inputs or initializers, whose ranks are declared).
+ */
+export function matmulGrad(c: GradContext): (string | null)[] {
+  const { b } = c;
+  const [a, w] = [c.x[0]!, c.x[1]!];
+  const dy = c.dy[0]!;
+  const [ra, rb] = [c.info.rank(a), c.info.rank(w)];
+  const mm = (p: string, q: string) => b.op1('MatMul', [p, q]);
+  if (ra === 1 && rb === 1) return [b.op1('Mul', [dy, w]), b.op1('Mul', [dy, a])];
+  if (rb === 1) return [b.op1('Mul', [b.unsqueeze(dy, [-1]), w]), mm(b.unsqueeze(dy, [-2]), a)];
+  if (ra === 1)
+    return [
+      mm(b.unsqueeze(dy, [-2]), swapLast2(c, w, rb)),
+      b.op1('Mul', [b.unsqueeze(a, [-1]), b.unsqueeze(dy, [-2])]),
+    ];
+  const dA = mm(dy, rb === 2 ? b.op1('Transpose', [w]) : swapLast2(c, w, rb));
+  const dB =
+    rb === 2
+      ? mm(b.op1('Transpose', [b.op1('Flatten', [a], { axis: -1 })]), b.op1('Flatten', [dy], { axis: -1 }))
+      : mm(swapLast2(c, a, ra), dy);
+  return [dA, dB];
+}
+
+/** Gemm: Y = alpha·A'·B' + beta·C, with A' = transA ? Aᵀ : A (B likewise). Backward is Gemm again. */
+export function gemmGrad(c: GradContext): (string | null)[] {
+  const { b, node } = c;
+  const [a, w, cc] = c.x;
+  const dy = c.dy[0]!;
+  const alpha = { f: node.attribute.find((t) => t.name === 'alpha')?.f ?? 1 };
+  const beta = node.attribute.find((t) => t.name === 'beta')?.f ?? 1;
+  const [ta, tb] = [attrInt(node, 'transA', 0), attrInt(node, 'transB', 0)];
+  const gemm = (p: string, q: string, transA: number, transB: number) =>
+    b.op1('Gemm', [p, q], { alpha, transA, transB });
+  const dA = ta === 0 ? gemm(dy, w!, 0, 1 - tb) : gemm(w!, dy, tb, 1);
+  const dB = tb === 0 ? gemm(a!, dy, 1 - ta, 0) : gemm(dy, a!, 1, ta);
+  const dC = cc ? (beta === 1 ? dy : b.op1('Mul', [dy, b.f(beta)])) : null;
+  return [dA, dB, dC];
+}
+
+/** Gradient of a reduction: broadcast dy back over the reduced axes (`axes` an int64 tensor name, or none). */
+export function reduceSumGrad(c: GradContext, axes: string | undefined): string {
+  const { b, node } = c;
+  const x = c.x[0]!;
+  let dy = c.dy[0]!;
+  if (axes === undefined && attrInt(node, 'noop_with_empty_axes', 0) === 1) return dy;
+  if (axes !== undefined && attrInt(node, 'keepdims', 1) === 0) dy = b.op1('Unsqueeze', [dy, axes]);
+  return b.op1('Expand', [dy, b.op1('Shape', [x])]);
+}
+
+/** ReduceMean = ReduceSum / (elements reduced per output element), the count taken at run time. */
+export function reduceMeanGrad(c: GradContext): string {
+  const { b, node } = c;
+  const attrAxes = attrInts(node, 'axes');
+  const axes = b.opset >= 18 ? c.x[1] || undefined : attrAxes && b.i64(attrAxes);
+  const toFloat = (t: string) => b.op1('Cast', [b.op1('Size', [t])], { to: b.floatType });
+  const count = b.op1('Div', [toFloat(c.x[0]!), toFloat(c.y[0]!)]);
+  return b.op1('Div', [reduceSumGrad(c, axes), count]);
+}
+
+/**
+ * Positions of `x`'s elements as an int64 tensor of x's shape: slicing/gathering it with the forward node's own
+ * indices tells where each output element came from, for any axes, steps or negative indices.
+ */
+export function flatPositions(c: GradContext, x: string): string {
+  const { b } = c;
+  const range = b.op1('Range', [b.i64(0, []), b.op1('Size', [x]), b.i64(1, [])]);
+  return b.op1('Reshape', [range, b.op1('Shape', [x])]);
+}
+
+/** Scatters dy (any shape) into zeros of x's shape at flat `positions`; `add` accumulates duplicates. */
+export function scatterFlat(c: GradContext, x: string, positions: string, add: boolean): string {
+  const { b } = c;
+  const minusOne = b.i64([-1]);
+  const zeros = b.zerosLike(b.op1('Reshape', [x, minusOne]));
+  const flatPos = b.op1('Reshape', [positions, minusOne]);
+  const flatDy = b.op1('Reshape', [c.dy[0]!, minusOne]);
+  if (add && b.opset < 16)
+    throw new AutodiffError(
+      `gradient needs ScatterElements reduction (opset 16+), model has opset ${b.opset}`,
+      {
+        opType: c.node.opType,
+        node: describeNode(c.node.opType, c.node.domain, c.node.name),
+      },
+    );
+  const attrs: Record<string, AttrValue> = add ? { axis: 0, reduction: 'add' } : { axis: 0 };
+  return b.op1('Reshape', [b.op1('ScatterElements', [zeros, flatPos, flatDy], attrs), b.op1('Shape', [x])]);
+}
+
+/** Gather along axis 0 (embeddings): ScatterND with reduction `add`, so repeated token ids accumulate. */
+export function gatherAxis0Grad(c: GradContext): string {
+  const { b } = c;
+  const [data, indices] = [c.x[0]!, c.x[1]!];
+  const idx = b.op1('Cast', [indices], { to: DataType.INT64 });
+  const dim0 = b.op1('Gather', [b.op1('Shape', [data]), b.i64(0, [])], { axis: 0 });
+  const wrapped = b.op1('Where', [b.op1('Less', [idx, b.i64(0, [])]), b.op1('Add', [idx, dim0]), idx]);
+  return b.op1('ScatterND', [b.zerosLike(data), b.unsqueeze(wrapped, [-1]), c.dy[0]!], { reduction: 'add' });
+}

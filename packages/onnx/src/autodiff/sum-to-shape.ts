@@ -1,0 +1,25 @@
+import type { GraphBuilder } from './builder.js';
+import type { StaticInfo } from './static-info.js';
+import { int64Tensor } from './tensors.js';
+
+/**
+ * Sums gradient `g` (shaped like the broadcast output `y`) back to the shape of input `x`, numpy broadcasting
+ * rules: x's shape is left-padded with 1s to g's rank and every axis where the two differ is summed.
+ * Shapes are usually dynamic (batch, sequence), so the axes are found at run time:
+ * `axes = NonZero(pad1(Shape(x)) != Shape(g))`, then `ReduceSum(g, axes, keepdims, noop_with_empty_axes)` and a
+ * Reshape to Shape(x) drops the padded axes. Skipped when the declared shapes of x and y are equal.
+ */
+export function sumToShape(b: GraphBuilder, info: StaticInfo, g: string, x: string, y: string): string {
+  const sx = info.shape(x);
+  const sy = info.shape(y);
+  if (sx && sy && sx.length === sy.length && sx.every((d, i) => d === sy[i])) return g;
+  const shapeX = b.op1('Shape', [x]);
+  const shapeG = b.op1('Shape', [g]);
+  const rankGap = b.op1('Sub', [b.op1('Shape', [shapeG]), b.op1('Shape', [shapeX])]);
+  const ones = b.op1('ConstantOfShape', [rankGap], { value: int64Tensor('value', [1], [1]) });
+  const padded = b.op1('Concat', [ones, shapeX], { axis: 0 });
+  const differs = b.op1('Not', [b.op1('Equal', [padded, shapeG])]);
+  const axes = b.op1('Reshape', [b.op1('NonZero', [differs]), b.i64([-1])]);
+  const summed = b.op1('ReduceSum', [g, axes], { keepdims: 1, noop_with_empty_axes: 1 });
+  return b.op1('Reshape', [summed, shapeX]);
+}

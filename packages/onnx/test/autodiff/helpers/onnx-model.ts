@@ -1,0 +1,64 @@
+import { create, toBinary } from '@bufbuild/protobuf';
+import {
+  GraphProtoSchema,
+  ModelProtoSchema,
+  NodeProtoSchema,
+  OperatorSetIdProtoSchema,
+  type GraphProto,
+  type NodeProto,
+} from 'onnx-buf';
+import { makeAttribute, type AttrValue } from '../../../src/autodiff/attributes.js';
+import { valueInfo } from '../../../src/autodiff/value-info.js';
+import type { StaticDim } from '../../../src/autodiff/static-info.js';
+
+/** A node for hand-built test graphs. */
+export function node(
+  opType: string,
+  input: string[],
+  output: string[],
+  attrs: Record<string, AttrValue> = {},
+  domain = '',
+): NodeProto {
+  const attribute = Object.entries(attrs).map(([k, v]) => makeAttribute(k, v));
+  return create(NodeProtoSchema, {
+    opType,
+    input,
+    output,
+    attribute,
+    domain,
+    name: `${opType}_${output[0]}`,
+  });
+}
+
+/** A graph with typed inputs/outputs. */
+export function graph(parts: {
+  nodes: NodeProto[];
+  inputs: { name: string; type: number; dims: StaticDim[] }[];
+  outputs: { name: string; type: number; dims?: StaticDim[] }[];
+}): GraphProto {
+  return create(GraphProtoSchema, {
+    name: 'test',
+    node: parts.nodes,
+    input: parts.inputs.map((i) => valueInfo(i.name, i.type, i.dims)),
+    output: parts.outputs.map((o) => valueInfo(o.name, o.type, o.dims)),
+  });
+}
+
+/** Serialized model around `g` (ai.onnx at `opset`, com.microsoft 1 when asked). */
+export function modelBytes(g: GraphProto, opset = 17, microsoft = false): Uint8Array {
+  const opsetImport = [create(OperatorSetIdProtoSchema, { domain: '', version: BigInt(opset) })];
+  if (microsoft) opsetImport.push(create(OperatorSetIdProtoSchema, { domain: 'com.microsoft', version: 1n }));
+  return toBinary(ModelProtoSchema, create(ModelProtoSchema, { irVersion: 8n, opsetImport, graph: g }));
+}
+
+/** Deterministic uniform numbers in [lo, hi) (mulberry32). */
+export function rng(seed: number): (lo?: number, hi?: number) => number {
+  let s = seed >>> 0;
+  return (lo = -1, hi = 1) => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 4294967296);
+  };
+}
