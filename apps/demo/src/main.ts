@@ -1,0 +1,162 @@
+import './style.css';
+import type { Adapter } from '@mor/format';
+import { attachAdapter, detachAdapter, getAttachedAdapter, swapAdapter } from '@mor/transformers';
+import { GateRecorder } from './gates/gate-recorder.js';
+import { renderHeatmap } from './gates/heatmap.js';
+import { fetchAdapter, parseAdapterSource } from './model/fetch-adapter.js';
+import { generateGreedy } from './model/generate.js';
+import { loadModel, type LoadedModel } from './model/load-model.js';
+import { chooseBackend, type BackendChoice } from './runtime/backend.js';
+import { setupTrainPanel } from './train/train-panel.js';
+import { byId, el, errorMessage } from './ui/dom.js';
+import { renderOutput } from './ui/output-view.js';
+
+const status = byId('status', HTMLParagraphElement);
+const adapterToggle = byId('adapter-toggle', HTMLInputElement);
+const generateButton = byId('generate-button', HTMLButtonElement);
+const loadButton = byId('load-button', HTMLButtonElement);
+const output = byId('output', HTMLDivElement);
+const heatmap = byId('heatmap', HTMLDivElement);
+
+let backend: BackendChoice | null = null;
+let loaded: LoadedModel | null = null;
+let adapter: Adapter | null = null;
+let busy = false;
+const recorder = new GateRecorder();
+
+function setStatus(text: string, state: 'idle' | 'busy' | 'ready' | 'error'): void {
+  status.textContent = text;
+  status.dataset['state'] = state;
+}
+
+function updateControls(): void {
+  loadButton.disabled = busy;
+  generateButton.disabled = busy || !loaded;
+  adapterToggle.disabled = busy || !loaded || !adapter;
+  const attached = loaded && getAttachedAdapter(loaded.model);
+  byId('adapter-summary', HTMLSpanElement).textContent = adapter
+    ? adapter.kind === 'mor'
+      ? `MoR r ${adapter.config.r} · ${adapter.config.experts} experts · ${adapter.layers.size} layers` +
+        (attached ? ` · attached (${attached.gateOutputs.length} gate outputs)` : '')
+      : `LoRA r ${adapter.r} · ${adapter.layers.size} layers`
+    : 'no adapter';
+  train.refresh();
+}
+
+async function run<T>(label: string, task: () => Promise<T>): Promise<T | undefined> {
+  busy = true;
+  updateControls();
+  setStatus(label, 'busy');
+  try {
+    return await task();
+  } catch (error) {
+    console.error(error);
+    setStatus(errorMessage(error), 'error');
+    return undefined;
+  } finally {
+    busy = false;
+    updateControls();
+  }
+}
+
+/** Puts the current adapter on (router gates recorded for MoR) or takes it off, to match the toggle. */
+async function applyToggle(): Promise<void> {
+  if (!loaded) return;
+  const model = loaded.model as unknown as Parameters<typeof attachAdapter>[0];
+  if (adapterToggle.checked && adapter) {
+    const options = adapter.kind === 'mor' ? { onGates: recorder.onGates } : {};
+    if (getAttachedAdapter(model)) await swapAdapter(model, adapter, options);
+    else await attachAdapter(model, adapter, options);
+  } else {
+    await detachAdapter(model);
+  }
+}
+
+async function load(): Promise<void> {
+  const modelId = byId('model-id', HTMLInputElement).value.trim();
+  const adapterText = byId('adapter-src', HTMLInputElement).value.trim();
+  await run(`Loading ${modelId}…`, async () => {
+    const started = performance.now();
+    backend ??= await chooseBackend();
+    byId('backend', HTMLDivElement).dataset['backend'] = backend.backend;
+    byId('backend-name', HTMLElement).textContent = backend.backend;
+    byId('backend', HTMLDivElement).title = backend.reason;
+    if (loaded) await loaded.model.dispose();
+    loaded = null;
+    adapter = null;
+    loaded = await loadModel({
+      modelId,
+      backend: backend.backend,
+      onProgress: (text) => setStatus(`Loading ${modelId}… ${text}`, 'busy'),
+    });
+    if (adapterText) {
+      setStatus('Fetching and parsing the adapter…', 'busy');
+      adapter = await fetchAdapter(parseAdapterSource(adapterText));
+    }
+    adapterToggle.checked = adapter !== null;
+    await applyToggle();
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    setStatus(
+      `Ready in ${seconds} s: ${modelId} on ${backend.backend} (${backend.reason})${adapter ? ', adapter attached' : ''}.`,
+      'ready',
+    );
+  });
+}
+
+async function generate(): Promise<void> {
+  const current = loaded;
+  if (!current) return;
+  const prompt = byId('prompt', HTMLTextAreaElement).value;
+  const maxNewTokens = Math.max(1, Math.min(64, Number(byId('max-new-tokens', HTMLInputElement).value) || 12));
+  await run('Generating…', async () => {
+    recorder.reset();
+    for (const key of ['promptIds', 'tokenIds', 'adapter']) output.dataset[key] = '';
+    const adapterOn = getAttachedAdapter(current.model) !== undefined;
+    const result = await generateGreedy(current, { prompt, maxNewTokens });
+    renderOutput(output, result, adapterOn);
+    const gates = adapterOn ? await recorder.matrix() : null;
+    if (gates) {
+      renderHeatmap(heatmap, {
+        gates,
+        rowLabels: result.tokenTexts.slice(0, gates.rows.length),
+        firstGeneratedRow: result.promptIds.length,
+      });
+      const unfed = result.promptIds.length + result.newIds.length - gates.rows.length;
+      const why = unfed === 1 ? 'the last generated token was' : `the last ${unfed} generated tokens were`;
+      heatmap.append(
+        el('p', 'muted', `${gates.rows.length} token rows` + (unfed > 0 ? `; ${why} never fed back into the model, so it has no gates.` : '.')),
+      );
+    } else {
+      heatmap.dataset['gates'] = '';
+      heatmap.replaceChildren(el('p', 'muted', adapterOn ? 'This adapter has no router (LoRA).' : 'Generate with the adapter on to see the router.'));
+    }
+    setStatus(`Generated ${result.newIds.length} tokens on ${current.backend} with the adapter ${adapterOn ? 'on' : 'off'}.`, 'ready');
+  });
+}
+
+const train = setupTrainPanel({
+  loaded: () => loaded,
+  adapter: () => adapter,
+  adopt: async (result) => {
+    adapter = result.adapter;
+    if (adapterToggle.checked) await applyToggle();
+    updateControls();
+  },
+});
+
+byId('load-form', HTMLFormElement).addEventListener('submit', (event) => {
+  event.preventDefault();
+  void load();
+});
+byId('generate-form', HTMLFormElement).addEventListener('submit', (event) => {
+  event.preventDefault();
+  void generate();
+});
+adapterToggle.addEventListener('change', () => {
+  void run(adapterToggle.checked ? 'Attaching the adapter…' : 'Detaching the adapter…', async () => {
+    await applyToggle();
+    setStatus(`Adapter ${adapterToggle.checked ? 'attached' : 'detached'}.`, 'ready');
+  });
+});
+
+void load();

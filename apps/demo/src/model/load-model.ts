@@ -1,0 +1,51 @@
+import {
+  AutoModelForCausalLM,
+  AutoTokenizer,
+  type PreTrainedModel,
+  type PreTrainedTokenizer,
+} from '@huggingface/transformers';
+import { loadWithAdapter } from '@mor/transformers';
+import type { DemoBackend } from '../runtime/backend.js';
+import { configureTransformersEnv, isBundledModel } from '../runtime/configure-env.js';
+
+/** A loaded causal LM with its tokenizer. */
+export interface LoadedModel {
+  modelId: string;
+  model: PreTrainedModel;
+  tokenizer: PreTrainedTokenizer;
+  backend: DemoBackend;
+}
+
+/** Options of {@link loadModel}. */
+export interface LoadModelOptions {
+  modelId: string;
+  backend: DemoBackend;
+  /** Progress text for the status line. */
+  onProgress?: (text: string) => void;
+}
+
+interface ProgressInfo {
+  status?: string;
+  file?: string;
+  progress?: number;
+}
+
+/**
+ * Loads a model through `@mor/transformers`' `loadWithAdapter` without an adapter: it records the ONNX bytes and
+ * session options transformers.js used, which `attachAdapter` needs later to rebuild the session with the
+ * adapter branch. Bundled ids load from this page; anything else goes to the Hub (online only).
+ */
+export async function loadModel(options: LoadModelOptions): Promise<LoadedModel> {
+  const { modelId, backend, onProgress } = options;
+  configureTransformersEnv({ allowRemote: !isBundledModel(modelId) });
+  const progress_callback = (info: ProgressInfo) => {
+    if (info.status === 'progress' && info.file) onProgress?.(`${info.file}: ${Math.round(info.progress ?? 0)}%`);
+  };
+  const tokenizer = await AutoTokenizer.from_pretrained(modelId, { progress_callback });
+  const model = await loadWithAdapter(AutoModelForCausalLM, modelId, {
+    dtype: 'fp32',
+    device: backend,
+    progress_callback,
+  });
+  return { modelId, model, tokenizer, backend };
+}
