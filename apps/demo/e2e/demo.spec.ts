@@ -14,7 +14,10 @@ interface GateData {
   rows: number[][];
 }
 
-async function generate(page: Page, adapter: 'on' | 'off'): Promise<{ promptIds: number[]; tokenIds: number[] }> {
+async function generate(
+  page: Page,
+  adapter: 'on' | 'off',
+): Promise<{ promptIds: number[]; tokenIds: number[] }> {
   const toggle = page.locator('#adapter-toggle');
   if ((await toggle.isChecked()) !== (adapter === 'on')) {
     await toggle.setChecked(adapter === 'on');
@@ -63,7 +66,9 @@ test.describe('MoR demo', () => {
     await page.screenshot({ path: testInfo.outputPath(`generate-mor-${backend}.png`), fullPage: true });
   });
 
-  test('renders the router heat-map of that generation, gates summing to 1', async ({ backend }, testInfo) => {
+  test('renders the router heat-map of that generation, gates summing to 1', async ({
+    backend,
+  }, testInfo) => {
     const heatmap = page.locator('#heatmap');
     const gates = JSON.parse((await heatmap.getAttribute('data-gates')) ?? '') as GateData;
     expect(gates.modules).toHaveLength(6); // 2 layers × gate/up/down_proj
@@ -87,7 +92,8 @@ test.describe('MoR demo', () => {
     const colours = await canvas.evaluate((c: HTMLCanvasElement) => {
       const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
       const seen = new Set<number>();
-      for (let i = 0; i < data.length; i += 4) seen.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
+      for (let i = 0; i < data.length; i += 4)
+        seen.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
       return seen.size;
     });
     expect(colours).toBeGreaterThan(20);
@@ -108,14 +114,22 @@ test.describe('MoR demo', () => {
     await page.screenshot({ path: testInfo.outputPath(`generate-base-${backend}.png`), fullPage: true });
   });
 
-  test('downloads the adapter as a zip that @mor/format parses back unchanged', async ({ backend }, testInfo) => {
-    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#download-adapter').click()]);
+  test('downloads the adapter as a zip that @mor/format parses back unchanged', async ({
+    backend,
+  }, testInfo) => {
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('#download-adapter').click(),
+    ]);
     expect(download.suggestedFilename()).toBe('mor-adapter.zip');
     const zipPath = testInfo.outputPath(`mor-adapter-${backend}.zip`);
     await download.saveAs(zipPath);
     const files = unzipSync(new Uint8Array(readFileSync(zipPath)));
     expect(Object.keys(files).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
-    const adapter = parseAdapter(strFromU8(files['adapter_config.json']!), files['adapter_model.safetensors']!);
+    const adapter = parseAdapter(
+      strFromU8(files['adapter_config.json']!),
+      files['adapter_model.safetensors']!,
+    );
     const original = parseAdapter(
       strFromU8(readFixture('tiny-llama-kv/mor-adapter/adapter_config.json')),
       readFixture('tiny-llama-kv/mor-adapter/adapter_model.safetensors'),

@@ -107,7 +107,10 @@ async function generate(): Promise<void> {
   const current = loaded;
   if (!current) return;
   const prompt = byId('prompt', HTMLTextAreaElement).value;
-  const maxNewTokens = Math.max(1, Math.min(64, Number(byId('max-new-tokens', HTMLInputElement).value) || 12));
+  const maxNewTokens = Math.max(
+    1,
+    Math.min(64, Number(byId('max-new-tokens', HTMLInputElement).value) || 12),
+  );
   await run('Generating…', async () => {
     recorder.reset();
     for (const key of ['promptIds', 'tokenIds', 'adapter']) output.dataset[key] = '';
@@ -124,13 +127,29 @@ async function generate(): Promise<void> {
       const unfed = result.promptIds.length + result.newIds.length - gates.rows.length;
       const why = unfed === 1 ? 'the last generated token was' : `the last ${unfed} generated tokens were`;
       heatmap.append(
-        el('p', 'muted', `${gates.rows.length} token rows` + (unfed > 0 ? `; ${why} never fed back into the model, so it has no gates.` : '.')),
+        el(
+          'p',
+          'muted',
+          `${gates.rows.length} token rows` +
+            (unfed > 0 ? `; ${why} never fed back into the model, so it has no gates.` : '.'),
+        ),
       );
     } else {
       heatmap.dataset['gates'] = '';
-      heatmap.replaceChildren(el('p', 'muted', adapterOn ? 'This adapter has no router (LoRA).' : 'Generate with the adapter on to see the router.'));
+      heatmap.replaceChildren(
+        el(
+          'p',
+          'muted',
+          adapterOn
+            ? 'This adapter has no router (LoRA).'
+            : 'Generate with the adapter on to see the router.',
+        ),
+      );
     }
-    setStatus(`Generated ${result.newIds.length} tokens on ${current.backend} with the adapter ${adapterOn ? 'on' : 'off'}.`, 'ready');
+    setStatus(
+      `Generated ${result.newIds.length} tokens on ${current.backend} with the adapter ${adapterOn ? 'on' : 'off'}.`,
+      'ready',
+    );
   });
 }
 

@@ -50,7 +50,8 @@ function filesUnder(dir: string): string[] {
 export function servedFiles(): Map<string, string> {
   const files = new Map<string, string>();
   for (const [name, dir] of Object.entries(BUNDLED_MODELS)) {
-    for (const file of filesUnder(dir)) files.set(`models/${name}/${relative(dir, file).split(sep).join('/')}`, file);
+    for (const file of filesUnder(dir))
+      files.set(`models/${name}/${relative(dir, file).split(sep).join('/')}`, file);
   }
   const ort = ortDistDir();
   for (const file of ORT_FILES) files.set(`ort/${file}`, join(ort, file));

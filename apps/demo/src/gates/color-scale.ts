@@ -24,6 +24,8 @@ export function gateColor(value: number): string {
 
 /** A CSS linear-gradient of the scale, for the legend. */
 export function gateGradientCss(): string {
-  const parts = STOPS.map(([r, g, b], i) => `rgb(${r}, ${g}, ${b}) ${((i / (STOPS.length - 1)) * 100).toFixed(1)}%`);
+  const parts = STOPS.map(
+    ([r, g, b], i) => `rgb(${r}, ${g}, ${b}) ${((i / (STOPS.length - 1)) * 100).toFixed(1)}%`,
+  );
   return `linear-gradient(to right, ${parts.join(', ')})`;
 }

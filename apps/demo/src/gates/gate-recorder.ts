@@ -19,7 +19,8 @@ export function compareModules(a: string, b: string): number {
 
 async function tensorValues(tensor: GateOutputs[string]): Promise<Float32Array> {
   // onnxruntime-web hands CPU outputs as typed arrays; a GPU-resident output must be downloaded first.
-  const data = tensor.location && tensor.location !== 'cpu' && tensor.getData ? await tensor.getData() : tensor.data;
+  const data =
+    tensor.location && tensor.location !== 'cpu' && tensor.getData ? await tensor.getData() : tensor.data;
   if (!(data instanceof Float32Array)) throw new Error(`gate output of type ${tensor.type} is not float32`);
   return data.slice();
 }
@@ -59,7 +60,11 @@ export class GateRecorder {
       }
     }
     const values = await Promise.all(names.map((name) => tensorValues(gates[name]!)));
-    return { modules: names.map((n) => (n.startsWith(GATE_PREFIX) ? n.slice(GATE_PREFIX.length) : n)), dims, values };
+    return {
+      modules: names.map((n) => (n.startsWith(GATE_PREFIX) ? n.slice(GATE_PREFIX.length) : n)),
+      dims,
+      values,
+    };
   }
 
   /** The gates recorded since the last {@link reset}, as token rows (batch row 0). */
@@ -70,12 +75,15 @@ export class GateRecorder {
     const experts = passes[0]!.dims.at(-1) ?? 0;
     const rows: Float32Array[] = [];
     for (const pass of passes) {
-      if (pass.modules.join() !== modules.join()) throw new Error('the adapted modules changed between passes');
+      if (pass.modules.join() !== modules.join())
+        throw new Error('the adapted modules changed between passes');
       // [batch, seq, N]: the demo generates one row, so batch index 0 holds every token.
       const seq = pass.dims.length >= 2 ? pass.dims.at(-2)! : 1;
       for (let t = 0; t < seq; t++) {
         const row = new Float32Array(modules.length * experts);
-        pass.values.forEach((values, m) => row.set(values.subarray(t * experts, (t + 1) * experts), m * experts));
+        pass.values.forEach((values, m) =>
+          row.set(values.subarray(t * experts, (t + 1) * experts), m * experts),
+        );
         rows.push(row);
       }
     }

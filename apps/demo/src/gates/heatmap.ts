@@ -19,7 +19,11 @@ export interface HeatmapData {
 /** `model.layers.0.mlp.gate_proj` → `L0 gate`. */
 export function shortModuleName(module: string): string {
   const layer = /layers\.(\d+)\./.exec(module)?.[1];
-  const leaf = module.split('.').at(-1)?.replace(/_proj$/, '') ?? module;
+  const leaf =
+    module
+      .split('.')
+      .at(-1)
+      ?.replace(/_proj$/, '') ?? module;
   return layer === undefined ? leaf : `L${layer} ${leaf}`;
 }
 
@@ -28,7 +32,11 @@ function columnX(m: number, i: number, experts: number): number {
 }
 
 /** Which cell a point on the canvas (CSS pixels) falls in, if any. */
-function cellAt(data: HeatmapData, x: number, y: number): { row: number; module: number; expert: number } | null {
+function cellAt(
+  data: HeatmapData,
+  x: number,
+  y: number,
+): { row: number; module: number; expert: number } | null {
   const { modules, experts, rows } = data.gates;
   const row = Math.floor((y - HEADER_H) / CELL_H);
   if (row < 0 || row >= rows.length) return null;
@@ -119,7 +127,10 @@ export function renderHeatmap(host: HTMLElement, data: HeatmapData): void {
   const canvas = document.createElement('canvas');
   canvas.className = 'heatmap-canvas';
   canvas.setAttribute('role', 'img');
-  canvas.setAttribute('aria-label', `router gates: ${rows.length} tokens × ${modules.length} modules × ${experts} experts`);
+  canvas.setAttribute(
+    'aria-label',
+    `router gates: ${rows.length} tokens × ${modules.length} modules × ${experts} experts`,
+  );
   const tooltip = document.createElement('div');
   tooltip.className = 'heatmap-tooltip';
   tooltip.hidden = true;

@@ -6,7 +6,8 @@ export type AdapterSource = { kind: 'url'; url: string } | { kind: 'hub'; repo: 
 /** `/path/`, `./path`, `http(s)://…` are folders to fetch; `owner/name` is a Hub repository. */
 export function parseAdapterSource(text: string): AdapterSource {
   const value = text.trim();
-  if (/^(\/|\.\.?\/|https?:\/\/)/.test(value)) return { kind: 'url', url: value.endsWith('/') ? value : `${value}/` };
+  if (/^(\/|\.\.?\/|https?:\/\/)/.test(value))
+    return { kind: 'url', url: value.endsWith('/') ? value : `${value}/` };
   return { kind: 'hub', repo: value };
 }
 

@@ -34,7 +34,10 @@ function int64Row(ids: number[]): Tensor {
  * Greedy decoding (`do_sample: false`) of up to `maxNewTokens` tokens through transformers.js' own `generate()`,
  * KV cache included, so whatever adapter is attached to the model's session takes part in every step.
  */
-export async function generateGreedy(loaded: LoadedModel, options: GenerateOptions): Promise<GenerationResult> {
+export async function generateGreedy(
+  loaded: LoadedModel,
+  options: GenerateOptions,
+): Promise<GenerationResult> {
   const promptIds = encodePrompt(loaded, options.prompt);
   if (promptIds.length === 0) throw new Error('the prompt encodes to no tokens');
   const started = performance.now();

@@ -39,7 +39,8 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
   const { modelId, backend, onProgress } = options;
   configureTransformersEnv({ allowRemote: !isBundledModel(modelId) });
   const progress_callback = (info: ProgressInfo) => {
-    if (info.status === 'progress' && info.file) onProgress?.(`${info.file}: ${Math.round(info.progress ?? 0)}%`);
+    if (info.status === 'progress' && info.file)
+      onProgress?.(`${info.file}: ${Math.round(info.progress ?? 0)}%`);
   };
   const tokenizer = await AutoTokenizer.from_pretrained(modelId, { progress_callback });
   const model = await loadWithAdapter(AutoModelForCausalLM, modelId, {

@@ -20,7 +20,8 @@ export async function chooseBackend(search: string = location.search): Promise<B
   if (forced === 'wasm') return { backend: 'wasm', reason: 'forced by ?backend=wasm' };
   const gpu = (navigator as Navigator & { gpu?: GpuLike }).gpu;
   if (!gpu) {
-    if (forced === 'webgpu') throw new Error('?backend=webgpu asked for WebGPU, but this browser has no navigator.gpu');
+    if (forced === 'webgpu')
+      throw new Error('?backend=webgpu asked for WebGPU, but this browser has no navigator.gpu');
     return { backend: 'wasm', reason: 'this browser exposes no navigator.gpu' };
   }
   let adapter: unknown = null;
@@ -30,7 +31,12 @@ export async function chooseBackend(search: string = location.search): Promise<B
     adapter = null;
     console.warn('navigator.gpu.requestAdapter() failed', error);
   }
-  if (adapter) return { backend: 'webgpu', reason: forced === 'webgpu' ? 'forced by ?backend=webgpu' : 'WebGPU adapter found' };
-  if (forced === 'webgpu') throw new Error('?backend=webgpu asked for WebGPU, but navigator.gpu gave no adapter');
+  if (adapter)
+    return {
+      backend: 'webgpu',
+      reason: forced === 'webgpu' ? 'forced by ?backend=webgpu' : 'WebGPU adapter found',
+    };
+  if (forced === 'webgpu')
+    throw new Error('?backend=webgpu asked for WebGPU, but navigator.gpu gave no adapter');
   return { backend: 'wasm', reason: 'navigator.gpu gave no adapter' };
 }

@@ -8,7 +8,11 @@ export interface LossPoint {
  * Draws the loss curve on a canvas: axes, ticks and the line. With no points it draws the empty axes and
  * `emptyText`, never a made-up curve.
  */
-export function drawLossPlot(canvas: HTMLCanvasElement, points: readonly LossPoint[], emptyText: string): void {
+export function drawLossPlot(
+  canvas: HTMLCanvasElement,
+  points: readonly LossPoint[],
+  emptyText: string,
+): void {
   const width = canvas.clientWidth || 480;
   const height = canvas.clientHeight || 200;
   const dpr = window.devicePixelRatio || 1;

@@ -37,7 +37,11 @@ export function setupTrainPanel(host: TrainPanelHost): { refresh(): void } {
   byId('dataset-count', HTMLSpanElement).textContent = `(${MULTITASK_EXAMPLES.length} rows, 4 tasks)`;
 
   const redraw = () =>
-    drawLossPlot(plot, points, trainingEngine() ? 'press Train to start' : 'training engine not available yet');
+    drawLossPlot(
+      plot,
+      points,
+      trainingEngine() ? 'press Train to start' : 'training engine not available yet',
+    );
 
   const refresh = () => {
     const engine = trainingEngine();
@@ -47,7 +51,9 @@ export function setupTrainPanel(host: TrainPanelHost): { refresh(): void } {
     start.disabled = !engine || !loaded || adapter?.kind !== 'mor' || running !== null;
     stop.disabled = running === null;
     download.disabled = !adapter;
-    download.title = adapter ? `${adapter.kind} adapter, ${adapterParameterCount(adapter)} parameters` : 'load an adapter first';
+    download.title = adapter
+      ? `${adapter.kind} adapter, ${adapterParameterCount(adapter)} parameters`
+      : 'load an adapter first';
     if (!engine) note.textContent = ENGINE_MISSING_NOTE;
     else if (adapter?.kind !== 'mor') note.textContent = 'Load a MoR adapter to train from.';
     else note.textContent = '';
