@@ -60,6 +60,34 @@ describe('mor inspect', () => {
     expect(d.onnx_files.map((f: { file: string }) => f.file)).toEqual(['onnx/model.onnx']);
   });
 
+  it('lists the adaptable layers of a model with Hugging Face module paths, kinds and sizes', async () => {
+    const r = await runCli(['inspect', fixture('tiny-llama-kv'), '--json']);
+    const layers = JSON.parse(r.stdout).adaptable_layers as {
+      module: string;
+      kind: string;
+      d_in: number;
+      d_out: number;
+    }[];
+    expect(layers).toHaveLength(15); // 7 per block × 2, and lm_head
+    expect(layers).toContainEqual({
+      module: 'model.layers.1.self_attn.k_proj',
+      kind: 'matmul',
+      d_in: 64,
+      d_out: 32,
+      quantized: false,
+    });
+    expect(layers).toContainEqual({
+      module: 'model.layers.0.mlp.down_proj',
+      kind: 'matmul',
+      d_in: 128,
+      d_out: 64,
+      quantized: false,
+    });
+    expect(layers.at(-1)).toMatchObject({ module: 'lm_head', d_in: 64, d_out: 384 });
+    const human = await runCli(['inspect', fixture('tiny-llama-kv')]);
+    expect(human.stdout).toContain('model.layers.0.mlp.gate_proj  matmul  [64 → 128]');
+  });
+
   it('refuses a truncated safetensors file', async () => {
     const dir = await scratchAdapter();
     const file = join(dir, 'adapter_model.safetensors');

@@ -2,3 +2,5 @@
 export { AdapterFormatError, SafetensorsError, type FormatErrorContext } from './errors.js';
 export * from './safetensors/index.js';
 export * from './adapter/index.js';
+export * from './hub/index.js';
+export * from './export/index.js';

@@ -18,3 +18,13 @@ export type { GateCallback, GateOutputs } from './gate-tap.js';
 export type { PatchOptions } from './graph-patch.js';
 export { MOR_DEVICES, checkDevice, defaultDevice, devicesHere, type MorDevice } from './devices.js';
 export type { OrtSessionLike, OrtTensorLike, OrtSessionOptions } from './ort-types.js';
+export * from './trainer/index.js';
+export {
+  TrainSession,
+  TrainSetupError,
+  type TrainSessionOptions,
+  type TrainOrt,
+  type HostTensor,
+  type StepResult as TrainStepResult,
+  type EvalResult as TrainEvalResult,
+} from './train/index.js';

@@ -35,6 +35,12 @@ function printHuman(d: PathDescription, out: Output): void {
     const ext = f.external_data.length ? ` + ${f.external_data.join(', ')}` : '';
     out.line(`  onnx            ${f.file} (${formatBytes(f.bytes)})${ext}`);
   }
+  if (d.adaptable_layers.length > 0)
+    out.line(`  adaptable layers (onnx/model.onnx): ${d.adaptable_layers.length}`);
+  for (const l of d.adaptable_layers) {
+    const q = l.quantized ? '  quantized' : '';
+    out.line(`    ${l.module}  ${l.kind}  [${l.d_in} → ${l.d_out}]${q}`);
+  }
 }
 
 export const inspectCommand: CommandSpec = {

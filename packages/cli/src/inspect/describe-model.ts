@@ -1,5 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { findLinearLayers } from '@mor/onnx';
+import { readModelFile } from '@mor/onnx/node';
 import { CliError } from '../errors.js';
 
 /** What `mor inspect` reports about a transformers.js model directory. */
@@ -13,6 +15,48 @@ export interface ModelDescription {
   vocab_size: number | null;
   tokenizer: boolean;
   onnx_files: { file: string; bytes: number; external_data: string[] }[];
+  /** Linear layers of `onnx/model.onnx` an adapter can target (module path, graph form, sizes). */
+  adaptable_layers: AdaptableLayer[];
+}
+
+/** One linear layer as `mor inspect` lists it. */
+export interface AdaptableLayer {
+  module: string;
+  kind: string;
+  d_in: number;
+  d_out: number;
+  /** Quantized weights take an adapter branch but cannot be merged. */
+  quantized: boolean;
+}
+
+/**
+ * Exports made through a wrapper module put an extra scope before every path (`/m/model/layers.0/…`,
+ * `/m/lm_head/…`). Adapter `target_modules` use the Hugging Face paths, so a first segment that every layer
+ * shares, above more than one distinct child, is dropped (the adapter matcher accepts either form).
+ */
+function wrapperScope(paths: readonly string[]): string | null {
+  const first = new Set(paths.map((p) => p.split('.')[0]));
+  const second = new Set(paths.map((p) => p.split('.')[1] ?? ''));
+  if (paths.length < 2 || first.size !== 1 || second.size < 2 || second.has('')) return null;
+  return [...first][0]!;
+}
+
+/** The linear layers of an ONNX file, in graph order ([] when there is no such file). */
+async function adaptableLayers(file: string): Promise<AdaptableLayer[]> {
+  if (!(await exists(file))) return [];
+  try {
+    const layers = findLinearLayers(await readModelFile(file));
+    const scope = wrapperScope(layers.map((l) => l.modulePath));
+    return layers.map((l) => ({
+      module: scope === null ? l.modulePath : l.modulePath.slice(scope.length + 1),
+      kind: l.kind,
+      d_in: l.dIn,
+      d_out: l.dOut,
+      quantized: l.quantized,
+    }));
+  } catch (e) {
+    throw new CliError(`${file}: cannot read the ONNX model (${(e as Error).message})`);
+  }
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -56,5 +100,6 @@ export async function describeModel(dir: string): Promise<ModelDescription> {
     vocab_size: num(config.vocab_size),
     tokenizer: await exists(join(dir, 'tokenizer.json')),
     onnx_files: onnxFiles,
+    adaptable_layers: await adaptableLayers(join(onnxDir, 'model.onnx')),
   };
 }

@@ -2,3 +2,4 @@
 export { loadAdapter } from './load-adapter.js';
 export { saveAdapter, type SaveAdapterOptions } from './save-adapter.js';
 export { writeFileAtomic } from './write-file-atomic.js';
+export * from './hub/index.js';

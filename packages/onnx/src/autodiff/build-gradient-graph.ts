@@ -112,6 +112,7 @@ export function buildGradientGraph(graph: GraphProto, options: GradientGraphOpti
       info,
     };
     const grads = rule.grad(c);
+    const exact = rule.exact?.(c) ?? [];
     node.input.forEach((x, i) => {
       if (!x || !onPath.has(x)) return;
       const g = grads[i];
@@ -120,7 +121,9 @@ export function buildGradientGraph(graph: GraphProto, options: GradientGraphOpti
           `gradient rule for ${where} gives no gradient for its input ${i} "${x}"`,
           context,
         );
-      addGrad(x, rule.broadcast ? sumToShape(b, info, g, x, node.output[0]!) : g);
+      // MatMul/Gemm gradients of 1-D operands have other ranks than the output: the reduction stays dynamic.
+      const outputRank = node.opType !== 'MatMul' && node.opType !== 'Gemm';
+      addGrad(x, rule.broadcast && !exact[i] ? sumToShape(b, info, g, x, node.output[0]!, outputRank) : g);
     });
   }
 

@@ -1,4 +1,4 @@
-import { attrInt, attrInts } from './attributes.js';
+import { attrInt, attrInts, attrString } from './attributes.js';
 import { AutodiffError, describeNode } from './errors.js';
 import type { GradContext, GradientRule } from './rule-context.js';
 import {
@@ -61,7 +61,16 @@ export const GRADIENT_RULES: ReadonlyMap<string, GradientRule> = new Map<string,
       ],
     },
     Expand: { broadcast: true, grad: (c) => [dy0(c), null] },
-    MatMul: { broadcast: true, grad: matmulGrad },
+    MatMul: {
+      broadcast: true,
+      grad: matmulGrad,
+      // Against a 2-D weight nothing broadcasts: dA is dy·Wᵀ in A's shape (A of rank ≥ 2; unknown ranks are
+      // taken as ≥ 2, as matmulGrad does) and dW is the flattened-batch product in W's shape.
+      exact: (c) => {
+        const [ra, rb] = [c.info.rank(c.x[0]!), c.info.rank(c.x[1]!)];
+        return rb === 2 && ra !== 1 ? [true, true] : [false, false];
+      },
+    },
     Gemm: { broadcast: true, grad: gemmGrad },
     Neg: { grad: (c) => [op(c, 'Neg', dy0(c))] },
     Identity: { grad: (c) => [dy0(c)] },
@@ -159,8 +168,38 @@ export const GRADIENT_RULES: ReadonlyMap<string, GradientRule> = new Map<string,
         ];
       },
     },
+    TopK: {
+      minOpset: 11, // K as an input (10) and ScatterElements (11) for the backward
+      grad: (c) => {
+        // top-k indices are distinct along the axis, so a plain scatter puts each value's gradient back.
+        const zeros = c.b.zerosLike(c.x[0]!);
+        const dValues = c.dy[0] ?? c.b.zerosLike(c.y[0]!);
+        return [c.b.op1('ScatterElements', [zeros, c.y[1]!, dValues], { axis: axisOf(c, -1) }), null];
+      },
+    },
+    ScatterElements: { minOpset: 11, grad: scatterElementsGrad },
   }).map(([opType, rule]): [string, GradientRule] => [`:${opType}`, rule]),
 );
+
+/**
+ * ScatterElements: `updates` receive the gradient at the positions they were written to (GatherElements);
+ * `data` keeps it everywhere except where it was overwritten (reduction `none`) or all of it (`add`).
+ */
+function scatterElementsGrad(c: GradContext): (string | null)[] {
+  const { b, node } = c;
+  const mode = attrString(node, 'reduction', 'none');
+  if (mode !== 'none' && mode !== 'add')
+    throw new AutodiffError(`ScatterElements gradient supports reduction none or add, not ${mode}`, {
+      opType: node.opType,
+      node: describeNode(node.opType, node.domain, node.name),
+    });
+  const [indices, updates] = [c.x[1]!, c.x[2]!];
+  const axis = { axis: axisOf(c, 0) };
+  const dUpdates = b.op1('GatherElements', [dy0(c), indices], axis);
+  const dData =
+    mode === 'add' ? dy0(c) : b.op1('ScatterElements', [dy0(c), indices, b.zerosLike(updates)], axis);
+  return [dData, null, dUpdates];
+}
 
 /** Max/Min of two inputs: the gradient goes to the input that won (the first one on ties). */
 function minMaxGrad(c: GradContext): (string | null)[] {

@@ -26,6 +26,11 @@ export interface GradientRule {
    * each input's shape (binary elementwise ops, Expand, batched MatMul).
    */
   broadcast?: boolean;
+  /**
+   * With `broadcast`: which inputs' gradients the rule already returns in the input's exact shape, so the walker
+   * need not emit the runtime reduction (e.g. MatMul against a 2-D weight). Default: none.
+   */
+  exact?: (c: GradContext) => boolean[];
   /** First ai.onnx opset whose semantics the rule reads (e.g. 13 for axes-as-input). */
   minOpset?: number;
 }

@@ -4,15 +4,26 @@ import { int64Tensor } from './tensors.js';
 
 /**
  * Sums gradient `g` (shaped like the broadcast output `y`) back to the shape of input `x`, numpy broadcasting
- * rules: x's shape is left-padded with 1s to g's rank and every axis where the two differ is summed.
+ * rules: x's shape is left-padded with 1s to g's rank and every axis where the two differ is summed. When x's
+ * shape is fully static and g has y's rank (`gradHasOutputRank`), the axes are constants (sumToStaticShape).
  * Shapes are usually dynamic (batch, sequence), so the axes are found at run time:
  * `axes = NonZero(pad1(Shape(x)) != Shape(g))`, then `ReduceSum(g, axes, keepdims, noop_with_empty_axes)` and a
  * Reshape to Shape(x) drops the padded axes. Skipped when the declared shapes of x and y are equal.
  */
-export function sumToShape(b: GraphBuilder, info: StaticInfo, g: string, x: string, y: string): string {
+export function sumToShape(
+  b: GraphBuilder,
+  info: StaticInfo,
+  g: string,
+  x: string,
+  y: string,
+  gradHasOutputRank = true,
+): string {
   const sx = info.shape(x);
   const sy = info.shape(y);
   if (sx && sy && sx.length === sy.length && sx.every((d, i) => d === sy[i])) return g;
+  const ry = gradHasOutputRank ? info.rank(y) : undefined;
+  if (sx && ry !== undefined && sx.every((d) => typeof d === 'number') && ry >= sx.length)
+    return sumToStaticShape(b, g, sx as number[], ry);
   const shapeX = b.op1('Shape', [x]);
   const shapeG = b.op1('Shape', [g]);
   const rankGap = b.op1('Sub', [b.op1('Shape', [shapeG]), b.op1('Shape', [shapeX])]);
@@ -22,4 +33,18 @@ export function sumToShape(b: GraphBuilder, info: StaticInfo, g: string, x: stri
   const axes = b.op1('Reshape', [b.op1('NonZero', [differs]), b.i64([-1])]);
   const summed = b.op1('ReduceSum', [g, axes], { keepdims: 1, noop_with_empty_axes: 1 });
   return b.op1('Reshape', [summed, shapeX]);
+}
+
+/**
+ * x's shape is fully known (parameters, initializers): the axes to sum are known without running anything —
+ * the leading axes x lacks, and x's size-1 axes (summing an axis that is 1 in g too is harmless). No node at all
+ * when x has g's rank and no size-1 axis (broadcasting then forces equal shapes).
+ */
+function sumToStaticShape(b: GraphBuilder, g: string, sx: number[], rankG: number): string {
+  const lead = rankG - sx.length;
+  const ones = sx.flatMap((d, i) => (d === 1 ? [lead + i] : []));
+  const axes = [...Array.from({ length: lead }, (_, i) => i), ...ones];
+  if (axes.length === 0) return g;
+  const summed = b.op1('ReduceSum', [g, b.i64(axes)], { keepdims: ones.length ? 1 : 0 });
+  return ones.length ? b.op1('Reshape', [summed, b.i64(sx)]) : summed;
 }

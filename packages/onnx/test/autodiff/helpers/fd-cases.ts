@@ -269,6 +269,36 @@ export const FD_CASES: FdCase[] = [
     },
     { i: ints([0, 0, 3, 1, 1, 1, 2, 0, -1], [3, 3]) },
   ),
+  withInts(
+    {
+      op: ':TopK',
+      label: 'TopK k=2 of 5 (values only)',
+      inputs: { x: [3, 5] },
+      nodes: [node('TopK', ['x', 'k'], ['y', 'idx'], { axis: -1 })],
+      outputs: ['y'],
+    },
+    { k: ints([2]) },
+  ),
+  withInts(
+    {
+      op: ':ScatterElements',
+      label: 'ScatterElements into data (overwrite)',
+      inputs: { data: [3, 4], upd: [3, 2] },
+      nodes: [node('ScatterElements', ['data', 'i', 'upd'], ['y'], { axis: 1 })],
+      outputs: ['y'],
+    },
+    { i: ints([1, 3, 0, 2, 2, 1], [3, 2]) },
+  ),
+  withInts(
+    {
+      op: ':ScatterElements',
+      label: 'ScatterElements reduction add, duplicate indices',
+      inputs: { data: [4, 2], upd: [3, 2] },
+      nodes: [node('ScatterElements', ['data', 'i', 'upd'], ['y'], { axis: 0, reduction: 'add' })],
+      outputs: ['y'],
+    },
+    { i: ints([1, 3, 1, 0, 1, 3], [3, 2]) },
+  ),
   decomposed('LayerNormalization', '', { x: [2, 3, 4], s: [4], bias: [4] }),
   decomposed('LayerNormalization', '', { x: [2, 3, 4], s: [3, 4] }, { axis: 1, epsilon: { f: 1e-3 } }),
   decomposed('SimplifiedLayerNormalization', '', { x: [2, 3, 4], s: [4] }),

@@ -1,0 +1,69 @@
+import { MOR_DEVICES } from '@mor/transformers';
+import type { OptionSpec } from './command.js';
+import { CliError } from './errors.js';
+
+// Flags several commands share, declared once so their wording and syntax stay the same (docs/cli.md).
+export const modelOption: OptionSpec = {
+  flags: '--model <dir-or-id>',
+  description: 'local transformers.js model directory, or a Hugging Face Hub id',
+  required: true,
+};
+export const adapterOption: OptionSpec = {
+  flags: '--adapter <dir>',
+  description: 'MoR or PEFT LoRA adapter directory',
+};
+export const gateOption: OptionSpec = {
+  flags: '--gate <spec>',
+  description: 'fixed MoR gate: uniform, a JSON array of N numbers, or a static_gates name',
+};
+export const deviceOption: OptionSpec = {
+  flags: '--device <device>',
+  description: `where to run: ${MOR_DEVICES.join(', ')} (default cpu in Node)`,
+};
+export const dtypeOption: OptionSpec = {
+  flags: '--dtype <dtype>',
+  description: 'transformers.js dtype: picks onnx/model{,_fp16,_quantized,…}.onnx (default fp32)',
+};
+
+/** An optional string flag as commander hands it over. */
+export function optionalString(options: Record<string, unknown>, key: string): string | undefined {
+  const v = options[key];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** A required string flag (commander has already refused a missing one). */
+export function requiredString(options: Record<string, unknown>, key: string): string {
+  const v = options[key];
+  if (typeof v !== 'string')
+    throw new CliError(`missing --${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+  return v;
+}
+
+/** A positive integer flag, e.g. `--max-new-tokens 12`; undefined when absent. */
+export function optionalPositiveInt(
+  options: Record<string, unknown>,
+  key: string,
+  flag: string,
+): number | undefined {
+  const v = optionalString(options, key);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new CliError(`${flag} expects a positive integer, got "${v}"`);
+  return n;
+}
+
+/** The loading flags every model command passes through: `--adapter`, `--gate`, `--device`, `--dtype`. */
+export function loadFlags(options: Record<string, unknown>): {
+  adapter?: string;
+  gate?: string;
+  device?: string;
+  dtype?: string;
+} {
+  const out: { adapter?: string; gate?: string; device?: string; dtype?: string } = {};
+  for (const key of ['adapter', 'gate', 'device', 'dtype'] as const) {
+    const v = optionalString(options, key);
+    if (v !== undefined) out[key] = v;
+  }
+  if (out.gate !== undefined && out.adapter === undefined) throw new CliError('--gate needs --adapter');
+  return out;
+}

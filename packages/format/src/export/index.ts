@@ -1,0 +1,1 @@
+export { exportPeftLora } from './export-peft-lora.js';

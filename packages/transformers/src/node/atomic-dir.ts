@@ -1,0 +1,52 @@
+import { mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { MorInputError } from '../errors.js';
+
+/** Options of {@link writeDirAtomic}. */
+export interface WriteDirAtomicOptions {
+  /** Replace a non-empty `out`; without it such a directory is refused and left alone. */
+  overwrite?: boolean;
+}
+
+/**
+ * Refuses an output path {@link writeDirAtomic} would refuse, so a caller can fail before long work: a file, or a
+ * non-empty directory without `overwrite`.
+ */
+export async function checkOutputDir(out: string, options: WriteDirAtomicOptions = {}): Promise<void> {
+  const existing = await stat(out).catch(() => null);
+  if (existing && !existing.isDirectory()) throw new MorInputError(`output "${out}" exists and is a file`);
+  if (existing && !options.overwrite && (await readdir(out)).length > 0) {
+    throw new MorInputError(`output directory "${out}" exists and is not empty (remove it or overwrite it)`);
+  }
+}
+
+/**
+ * Builds a directory atomically: `fill` writes into a fresh temporary directory next to `out` (same file
+ * system, so the final rename cannot degrade into a copy), which is then renamed to `out`. A failure removes the
+ * temporary directory and leaves `out` as it was. An existing empty `out` is replaced; a non-empty one only with
+ * `overwrite` (the old one is moved aside first and deleted after the rename).
+ */
+export async function writeDirAtomic(
+  out: string,
+  fill: (tmpDir: string) => Promise<void>,
+  options: WriteDirAtomicOptions = {},
+): Promise<void> {
+  const target = resolve(out);
+  await checkOutputDir(target, options);
+  const existing = await stat(target).catch(() => null);
+  const tmp = await mkdtemp(join(dirname(target), `.${basename(target)}.tmp-`));
+  let aside: string | null = null;
+  try {
+    await fill(tmp);
+    if (existing) {
+      aside = `${tmp}.old`;
+      await rename(target, aside);
+    }
+    await rename(tmp, target);
+  } catch (e) {
+    if (aside) await rename(aside, target).catch(() => undefined);
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  if (aside) await rm(aside, { recursive: true, force: true });
+}

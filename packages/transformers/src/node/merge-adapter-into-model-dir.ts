@@ -1,0 +1,120 @@
+import { cp } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
+import { mergeLora, mergeStaticGate, MergeError, type ModelProto } from '@mor/onnx';
+import { readModelFile, writeModelFile } from '@mor/onnx/node';
+import { resolveAdapter, type AdapterInput } from '../adapter-input.js';
+import { MorInputError } from '../errors.js';
+import { resolveGate, type GateSpec } from '../gate-spec.js';
+import { checkOutputDir, writeDirAtomic } from './atomic-dir.js';
+import { listOnnxModelFiles, type OnnxModelFile } from './onnx-model-files.js';
+
+/** Options of {@link mergeAdapterIntoModelDir}. */
+export interface MergeAdapterIntoModelDirOptions {
+  /** A local transformers.js model directory (`config.json`, tokenizer files, `onnx/model*.onnx`). */
+  model: string;
+  /** The adapter: a directory or an `Adapter` from `@mor/format`. */
+  adapter: AdapterInput;
+  /** The fixed gate a MoR adapter is merged under (required for MoR; a LoRA takes none). */
+  gate?: GateSpec;
+  /** The model directory to write. */
+  out: string;
+  /**
+   * Merge only the ONNX file transformers.js loads for this dtype (`fp32` → `onnx/model.onnx`, `fp16` →
+   * `onnx/model_fp16.onnx`, …); the other ONNX files are left out of `out`. Default: every `onnx/*.onnx`.
+   */
+  dtype?: string;
+  /** Replace `out` when it exists and is not empty. */
+  overwrite?: boolean;
+  /** Progress messages (one line each). */
+  onProgress?: (message: string) => void;
+}
+
+/** What {@link mergeAdapterIntoModelDir} wrote. */
+export interface MergeResult {
+  out: string;
+  /** Per merged ONNX file (`onnx/model.onnx`, …): the adapter modules merged into it. */
+  files: { file: string; modules: string[] }[];
+}
+
+/**
+ * Writes a complete model directory whose weights carry the adapter: `W' = W + (alpha/r)(B ⊙ M)A` for a MoR
+ * adapter under a fixed gate (mor-spec.md §3), `W' = W + scaling·BA` for a LoRA. Every other file of the model
+ * (config.json, generation_config.json, tokenizer files, …) is copied unchanged, so transformers.js loads `out`
+ * as it loads `model`. fp16 weights stay fp16, shared weights are cloned; a quantized target layer is refused
+ * before anything is written. The directory appears all at once (built in a temporary folder beside `out`).
+ *
+ * @throws {MorInputError} for a MoR adapter without a gate, a gate on a LoRA, or a bad output path.
+ * @throws {MergeError} naming the ONNX file and the layer that cannot be merged (quantized weights).
+ */
+export async function mergeAdapterIntoModelDir(
+  options: MergeAdapterIntoModelDirOptions,
+): Promise<MergeResult> {
+  const modelDir = resolve(options.model);
+  const out = resolve(options.out);
+  if (out === modelDir || out.startsWith(`${modelDir}${sep}`) || modelDir.startsWith(`${out}${sep}`)) {
+    throw new MorInputError(
+      `output "${options.out}" must lie outside the model directory "${options.model}"`,
+    );
+  }
+  await checkOutputDir(out, { overwrite: options.overwrite ?? false });
+  const adapter = await resolveAdapter(options.adapter);
+  let gate: number[] | undefined;
+  if (adapter.kind === 'mor') {
+    if (options.gate === undefined) {
+      throw new MorInputError(
+        'merging a MoR adapter needs a fixed gate (uniform, a JSON array of ' +
+          `${adapter.config.experts} numbers, or a name from static_gates): the router is input-dependent`,
+      );
+    }
+    gate = resolveGate(options.gate, adapter.config.experts, adapter.staticGates);
+  } else if (options.gate !== undefined) {
+    throw new MorInputError('a gate applies to MoR adapters only; this adapter is a LoRA');
+  }
+  const { selected, all } = await listOnnxModelFiles(modelDir, options.dtype);
+  // Read and merge every file before writing: a refusal (quantized layer) must leave nothing behind.
+  const merged: { file: OnnxModelFile; graph: ModelProto; modules: string[] }[] = [];
+  for (const file of selected) {
+    const path = join(modelDir, 'onnx', file.name);
+    options.onProgress?.(`merging into onnx/${file.name}`);
+    const graph = await readModelFile(path);
+    let layers;
+    try {
+      layers = adapter.kind === 'mor' ? mergeStaticGate(graph, adapter, gate!) : mergeLora(graph, adapter);
+    } catch (e) {
+      if (e instanceof MergeError) throw new MergeError(`onnx/${file.name}: ${e.module}`, stripPrefix(e));
+      throw e;
+    }
+    merged.push({ file, graph, modules: [...layers.keys()] });
+  }
+  // ONNX weight files are written below; the unselected ones would carry unmerged weights, so they stay out.
+  const skip = new Set(all.filter((n) => n.endsWith('.onnx') || /\.onnx_data(_\d+)?$/.test(n)));
+  await writeDirAtomic(
+    out,
+    async (tmp) => {
+      await cp(modelDir, tmp, {
+        recursive: true,
+        filter: (src) => {
+          const rel = relative(modelDir, src).split(sep);
+          if (rel[0] === '.git') return false;
+          return !(rel.length === 2 && rel[0] === 'onnx' && skip.has(rel[1]!));
+        },
+      });
+      for (const { file, graph } of merged) {
+        options.onProgress?.(`writing onnx/${file.name}`);
+        await writeModelFile(join(tmp, 'onnx', file.name), graph, {
+          // Keep the source's layout: transformers.js reads external data only when config.json says so.
+          ...(file.externalData.length > 0 ? { externalDataThreshold: 1024 } : {}),
+          ...(file.externalData.length > 1 ? { maxExternalFileBytes: file.largestDataFile } : {}),
+        });
+      }
+    },
+    { overwrite: options.overwrite ?? false },
+  );
+  return { out, files: merged.map((m) => ({ file: `onnx/${m.file.name}`, modules: m.modules })) };
+}
+
+/** A MergeError's message without its "cannot merge into MODULE: " prefix, to re-wrap it with the file name. */
+function stripPrefix(e: MergeError): string {
+  const prefix = `cannot merge into ${e.module}: `;
+  return e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
+}

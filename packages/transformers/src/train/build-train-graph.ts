@@ -1,0 +1,172 @@
+import {
+  addCausalLmLoss,
+  addClassificationLoss,
+  applyAdapter,
+  buildTrainStep,
+  decodeModel,
+  decomposeFusedOps,
+  encodeModelBytes,
+  opsetVersion,
+  type ModelProto,
+  type TrainStepOptions,
+} from '@mor/onnx';
+import { addAdapterDropout } from './adapter-dropout.js';
+import { encodeEvalModel } from './eval-outputs.js';
+import { encodeIdentityModel } from './identity-model.js';
+import { makeBaseWeightsTrainable } from './full-targets.js';
+import { ACCUM_INPUTS, addGradientAccumulation } from './grad-accumulation.js';
+import { prepareModelInputs, type ModelInputLayout } from './model-inputs.js';
+import { addRouterAuxLoss } from './router-aux-loss.js';
+import { TrainSetupError } from './train-errors.js';
+import type { HostTensor, TrainSessionOptions } from './types.js';
+
+/** The two graphs of a training session and how to feed them. */
+export interface TrainGraphs {
+  /** forward → loss → gradients → update: one `run` per (micro-)step. */
+  trainBytes: Uint8Array;
+  /** forward → loss (+ `correct` for seq-cls), parameters as inputs: evaluation. */
+  evalBytes: Uint8Array;
+  layout: ModelInputLayout;
+  /** Trainable tensors (graph inputs) with their initial values. */
+  params: Map<string, HostTensor>;
+  /** Every carried tensor input (parameters, optimizer state, accumulators) → the output holding its next value. */
+  carried: Map<string, string>;
+  /** Optimizer/accumulator state input → the parameter whose shape it has (starts at zeros). */
+  stateOf: Map<string, string>;
+  /** Gradient output per parameter (with `outputGradients`). */
+  gradients: Map<string, string>;
+  /** Float scalar inputs besides the accumulation ones: `lr`, and `step` for AdamW. */
+  scalarInputs: string[];
+  accumulate: boolean;
+  hasAuxLoss: boolean;
+  hasGradNorm: boolean;
+  /** Identity models that copy the parameters / the optimizer state to the host (see DeviceState.download). */
+  downloads: { params: Uint8Array; state: Uint8Array | null };
+}
+
+function optimizerOf(o: TrainSessionOptions): TrainStepOptions['optimizer'] {
+  const s = o.optimizer;
+  if (s.kind === 'sgd') return { kind: 'sgd', momentum: s.momentum ?? 0, weightDecay: s.weightDecay ?? 0 };
+  if (s.kind === 'adamw')
+    return {
+      kind: 'adamw',
+      beta1: s.betas?.[0],
+      beta2: s.betas?.[1],
+      eps: s.eps,
+      weightDecay: s.weightDecay,
+    };
+  throw new TrainSetupError(
+    `unknown optimizer "${String((s as { kind: unknown }).kind)}": expected sgd, adamw`,
+  );
+}
+
+/** Adapter parameters (or base weights for `full`) become graph inputs; returns their values. */
+function trainables(model: ModelProto, o: TrainSessionOptions, exposeGates: boolean) {
+  if (o.method === 'full') {
+    if (!o.fullTargets?.length) throw new TrainSetupError('method "full" needs fullTargets');
+    return { params: makeBaseWeightsTrainable(model, o.fullTargets), gates: [] as string[] };
+  }
+  if (o.method !== 'mor' && o.method !== 'lora')
+    throw new TrainSetupError(`unknown method "${String(o.method)}": expected mor, lora, full`);
+  if (!o.adapter || o.adapter.kind !== o.method)
+    throw new TrainSetupError(
+      `method "${o.method}" needs a ${o.method} adapter (got ${o.adapter?.kind ?? 'none'})`,
+    );
+  const applied = applyAdapter(model, o.adapter, { paramsAsInputs: true, exposeGates });
+  return { params: new Map(applied.params), gates: applied.gateOutputs };
+}
+
+/** The adapter's input-dropout probability (MoR config, or PEFT's `lora_dropout`). */
+function dropoutOf(o: TrainSessionOptions): number {
+  if (o.adapter?.kind === 'mor') return o.adapter.config.dropout;
+  const p = o.adapter?.rawConfig['lora_dropout'];
+  return typeof p === 'number' ? p : 0;
+}
+
+/**
+ * Builds the evaluation graph and the one-run train step from the base model (mor-spec §4): decode → (KV
+ * export: empty past, no present) → trainable tensors as inputs → fused ops decomposed → loss → (dropout,
+ * router load-balancing loss) → gradients of the trainable tensors only → clipping → SGD/AdamW → (accumulation).
+ */
+export async function buildTrainGraphs(o: TrainSessionOptions): Promise<TrainGraphs> {
+  try {
+    return await build(o);
+  } catch (error) {
+    if (error instanceof TrainSetupError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    const context = (error as { context?: Record<string, string> }).context ?? {};
+    throw new TrainSetupError(`cannot build the train graph: ${message}`, context, { cause: error });
+  }
+}
+
+async function build(o: TrainSessionOptions): Promise<TrainGraphs> {
+  const model = await decodeModel(o.model, o.externalData ? { externalData: o.externalData } : {});
+  const graph = model.graph!;
+  const opset = opsetVersion(model) ?? 17;
+  const layout = prepareModelInputs(graph);
+  const coef = o.routerAuxLossCoef ?? (o.adapter?.kind === 'mor' ? o.adapter.config.routerAuxLossCoef : 0);
+  const hasAuxLoss = o.method === 'mor' && coef > 0;
+  const { params, gates } = trainables(model, o, hasAuxLoss);
+  decomposeFusedOps(graph, { opset });
+  const common = { logits: 'logits', loss: 'loss', opset };
+  if (o.task === 'causal-lm') addCausalLmLoss(graph, common);
+  else if (o.task === 'seq-cls') addClassificationLoss(graph, common);
+  else throw new TrainSetupError(`unknown task "${String(o.task)}": expected causal-lm, seq-cls`);
+  const evalBytes = encodeEvalModel(model, o.task, opset);
+
+  const p = o.method === 'full' ? 0 : dropoutOf(o);
+  const downProjections = [...params.keys()].filter((n) => n.endsWith('.A'));
+  if (p > 0) addAdapterDropout(graph, { downProjections, p, seed: o.dropoutSeed ?? 0, opset });
+  graph.output = graph.output.filter((v) => v.name === 'loss' || gates.includes(v.name));
+  const experts = o.adapter?.kind === 'mor' ? o.adapter.config.experts : 0;
+  const attentionMask = layout.hasAttentionMask ? 'attention_mask' : undefined;
+  const loss = hasAuxLoss
+    ? addRouterAuxLoss(graph, { gates, experts, coef, loss: 'loss', attentionMask, opset })
+    : 'loss';
+  const maxGradNorm = o.optimizer.maxGradNorm ?? undefined;
+  const step = buildTrainStep(graph, {
+    loss,
+    params: [...params.keys()],
+    optimizer: optimizerOf(o),
+    maxGradNorm,
+    opset,
+  });
+  const gradOutputs = new Set(step.gradients.values());
+  if (!o.outputGradients) graph.output = graph.output.filter((v) => !gradOutputs.has(v.name));
+  const carried = new Map([...step.params, ...step.state]);
+  const stateOf = new Map([...step.state.keys()].map((s) => [s, s.slice(s.indexOf('.', 4) + 1)]));
+  const accumulate = (o.gradAccum ?? 1) > 1;
+  let gradients = new Map(o.outputGradients ? step.gradients : []);
+  if (accumulate) {
+    const dims = new Map([...params].map(([k, v]) => [k, v.dims]));
+    for (const [acc, out] of addGradientAccumulation(graph, step, dims, opset)) {
+      carried.set(acc, out);
+      stateOf.set(acc, acc.slice('accum.'.length));
+    }
+    if (o.outputGradients) gradients = new Map([...gradients].map(([k, g]) => [k, `${g}.micro`]));
+  }
+  const paramDims = new Map([...params].map(([k, v]) => [k, v.dims]));
+  const optState = [...step.state.keys()].map((s): [string, number[]] => [
+    s,
+    paramDims.get(stateOf.get(s)!)!,
+  ]);
+  return {
+    downloads: {
+      params: encodeIdentityModel(model, paramDims),
+      state: optState.length ? encodeIdentityModel(model, new Map(optState)) : null,
+    },
+    trainBytes: encodeModelBytes(model),
+    evalBytes,
+    layout,
+    params,
+    carried,
+    stateOf,
+    gradients,
+    scalarInputs: step.scalarInputs,
+    accumulate,
+    hasAuxLoss,
+    hasGradNorm: maxGradNorm !== undefined,
+  };
+}
+
+export { ACCUM_INPUTS };

@@ -1,0 +1,76 @@
+import {
+  DataType,
+  GraphBuilder,
+  GraphIndex,
+  UniqueNames,
+  floatTensor,
+  tensorValueInfo,
+  type GraphProto,
+  type TrainStep,
+} from '@mor/onnx';
+
+/** Scalar inputs of the accumulating train step. */
+export const ACCUM_INPUTS = {
+  /** float: weight of this micro-batch's gradient (its counted label positions). */
+  weight: 'accum_weight',
+  /** float: total weight of the accumulated micro-batches (read on the updating step only). */
+  total: 'accum_total',
+  /** bool: this micro-batch completes the accumulation: update the parameters. */
+  apply: 'accum_apply',
+} as const;
+
+/** Accumulator input of a parameter. */
+export const accumName = (param: string) => `accum.${param}`;
+
+/**
+ * Turns a train step (buildTrainStep) into an accumulating one, still one `session.run` per micro-batch:
+ * `acc ← acc + w·g` on every run; on the run with `accum_apply` the gradient handed to clipping and the
+ * optimizer is `acc / total`, so the update follows the mean loss over every label position of all micro-batches
+ * (what one big batch gives); on other runs parameters and optimizer state pass through unchanged (`Where`).
+ * Accumulators are state inputs `accum.<param>` with outputs `updated.accum.<param>` (zeroed after an update).
+ * Returns state input → output. Mutates `graph`.
+ */
+export function addGradientAccumulation(
+  graph: GraphProto,
+  step: TrainStep,
+  paramDims: ReadonlyMap<string, number[]>,
+  opset: number,
+): Map<string, string> {
+  const index = new GraphIndex(graph);
+  const names = new UniqueNames(graph);
+  const scope = (s: string) => new GraphBuilder(graph, names, opset, `/accum/${s}`);
+  graph.input.push(
+    tensorValueInfo(ACCUM_INPUTS.weight, DataType.FLOAT, []),
+    tensorValueInfo(ACCUM_INPUTS.total, DataType.FLOAT, []),
+    tensorValueInfo(ACCUM_INPUTS.apply, DataType.BOOL, []),
+  );
+  const state = new Map<string, string>();
+  for (const [param, grad] of step.gradients) {
+    const producer = index.producers.get(grad)!;
+    const micro = names.take(`${grad}.micro`);
+    producer.output[producer.output.indexOf(grad)] = micro;
+    for (const o of graph.output) if (o.name === grad) o.name = micro;
+    const b = scope(param);
+    const acc = accumName(param);
+    graph.input.push(tensorValueInfo(acc, DataType.FLOAT, paramDims.get(param)));
+    const sum = b.op1('Add', [acc, b.op1('Mul', [micro, ACCUM_INPUTS.weight])]);
+    b.op('Div', [sum, ACCUM_INPUTS.total]);
+    b.nodes[b.nodes.length - 1]!.output[0] = grad;
+    const zero = b.initializer('zero', (n) => floatTensor(n, [], Float32Array.of(0)));
+    const out = `updated.${acc}`;
+    b.op('Where', [ACCUM_INPUTS.apply, zero, sum]);
+    b.nodes[b.nodes.length - 1]!.output[0] = out;
+    graph.output.push(tensorValueInfo(out, DataType.FLOAT, paramDims.get(param)));
+    graph.node.splice(graph.node.indexOf(producer) + 1, 0, ...b.nodes);
+    state.set(acc, out);
+  }
+  // Parameters and optimizer state change only on the updating run.
+  const gated = [...step.params, ...step.state];
+  for (const [input, output] of gated) {
+    const expose = graph.node.find((n) => n.output[0] === output)!;
+    const b = scope(input);
+    expose.input[0] = b.op1('Where', [ACCUM_INPUTS.apply, expose.input[0]!, input]);
+    graph.node.splice(graph.node.indexOf(expose), 0, ...b.nodes);
+  }
+  return state;
+}

@@ -1,0 +1,210 @@
+import type { Adapter } from '@mor/format';
+import { checkDevice, explainDeviceFailure } from '../devices.js';
+import { transformersOrt } from '../ort-module.js';
+import { adapterFromParams } from './adapter-from-params.js';
+import { batchFeeds, checkBatch, countTargets } from './batch-feeds.js';
+import { ACCUM_INPUTS, buildTrainGraphs, type TrainGraphs } from './build-train-graph.js';
+import { DeviceState } from './device-state.js';
+import { trainSessionOptions } from './session-options.js';
+import { TrainSetupError } from './train-errors.js';
+import type {
+  EvalResult,
+  HostTensor,
+  OptimizerState,
+  StepResult,
+  TrainBatch,
+  TrainOrt,
+  TrainOrtSession,
+  TrainOrtTensor,
+  TrainSessionOptions,
+} from './types.js';
+
+type Device = 'cpu' | 'webgpu' | 'cuda' | 'wasm';
+const scalar = (t: TrainOrtTensor | undefined) =>
+  t ? Number((t.data as ArrayLike<number | bigint>)[0]) : NaN;
+
+/**
+ * Trains a MoR / LoRA adapter (or selected base weights) on an ONNX model with onnxruntime: one train-step graph
+ * (forward → loss → gradients → optimizer update), one `session.run` per step; parameters and optimizer state
+ * stay on the device between steps and only the loss is read back.
+ */
+export class TrainSession {
+  private steps = 0;
+  private micro = { count: 0, weight: 0 };
+  private evalSession: TrainOrtSession | null = null;
+  private readonly downloads = new Map<string, Promise<TrainOrtSession>>();
+
+  private constructor(
+    private readonly ort: TrainOrt,
+    private readonly options: TrainSessionOptions & { device: Device },
+    private graphs: TrainGraphs,
+    private readonly session: TrainOrtSession,
+    private readonly state: DeviceState,
+  ) {}
+
+  /** Builds the graphs and opens the train session on `options.device` (default `cpu`). */
+  static async create(options: TrainSessionOptions): Promise<TrainSession> {
+    const device = await checkDevice(options.device ?? 'cpu');
+    const accum = options.gradAccum ?? 1;
+    if (!Number.isInteger(accum) || accum < 1)
+      throw new TrainSetupError(`gradAccum must be an integer ≥ 1, got ${accum}`);
+    const ort = options.ort ?? ((await transformersOrt()) as unknown as TrainOrt);
+    const graphs = await buildTrainGraphs(options);
+    const resident = new Set(graphs.carried.values());
+    const outputs = ['loss', ...resident, ...graphs.gradients.values()];
+    if (graphs.hasAuxLoss) outputs.push('aux_loss');
+    if (graphs.hasGradNorm) outputs.push('grad_norm');
+    let session: TrainOrtSession;
+    try {
+      session = await ort.InferenceSession.create(
+        graphs.trainBytes,
+        trainSessionOptions(device, outputs, resident),
+      );
+    } catch (error) {
+      throw explainDeviceFailure(device, error);
+    }
+    const dims = new Map([...graphs.params].map(([k, v]) => [k, v.dims]));
+    for (const [s, p] of graphs.stateOf) dims.set(s, dims.get(p)!);
+    const state = new DeviceState(ort, graphs.carried, dims);
+    state.set(graphs.params.keys(), graphs.params);
+    state.set(graphs.stateOf.keys());
+    graphs.trainBytes = new Uint8Array(0); // onnxruntime has its own copy
+    return new TrainSession(ort, { ...options, device }, graphs, session, state);
+  }
+
+  /** Updates applied so far. */
+  get stepCount(): number {
+    return this.steps;
+  }
+
+  /**
+   * Forward + backward + update on one batch. With `gradAccum` k, the first k−1 calls only accumulate
+   * (token-weighted) gradients and the k-th updates with the gradient of the loss over all k micro-batches.
+   */
+  async step(batch: TrainBatch, options: { lr: number }): Promise<StepResult> {
+    const { task } = this.options;
+    checkBatch(batch, task);
+    const tokens = countTargets(batch, task);
+    const g = this.graphs;
+    const f32 = (v: number) => new this.ort.Tensor('float32', Float32Array.of(v) as never, []);
+    const feeds: Record<string, TrainOrtTensor> = {
+      ...batchFeeds(this.ort, g.layout, batch, task),
+      ...this.state.feeds(g.carried.keys()),
+      lr: f32(options.lr),
+    };
+    if (g.scalarInputs.includes('step')) feeds['step'] = f32(this.steps + 1);
+    let updated = true;
+    if (g.accumulate) {
+      this.micro = { count: this.micro.count + 1, weight: this.micro.weight + tokens };
+      updated = this.micro.count === (this.options.gradAccum ?? 1);
+      feeds[ACCUM_INPUTS.weight] = f32(tokens);
+      feeds[ACCUM_INPUTS.total] = f32(updated ? Math.max(this.micro.weight, 1) : 1);
+      feeds[ACCUM_INPUTS.apply] = new this.ort.Tensor('bool', Uint8Array.of(updated ? 1 : 0) as never, []);
+    }
+    const out = await this.session.run(feeds);
+    this.state.advance(out);
+    if (updated) {
+      this.steps++;
+      this.micro = { count: 0, weight: 0 };
+    }
+    const result: StepResult = { loss: scalar(out['loss']), tokens, updated };
+    if (g.hasAuxLoss) result.auxLoss = scalar(out['aux_loss']);
+    if (g.hasGradNorm && updated) result.gradNorm = scalar(out['grad_norm']);
+    if (g.gradients.size > 0)
+      result.gradients = Object.fromEntries(
+        [...g.gradients].map(([p, o]) => [p, Float32Array.from(out[o]!.data as Float32Array)]),
+      );
+    return result;
+  }
+
+  /** Loss (and accuracy counts for seq-cls) of the current parameters on a batch, without dropout or update. */
+  async evaluate(batch: TrainBatch): Promise<EvalResult> {
+    const { task } = this.options;
+    checkBatch(batch, task);
+    this.evalSession ??= await this.open(this.graphs.evalBytes, { executionProviders: this.providers() });
+    const out = await this.evalSession.run({
+      ...batchFeeds(this.ort, this.graphs.layout, batch, task),
+      ...this.state.feeds(this.graphs.params.keys()),
+    });
+    const count = countTargets(batch, task);
+    const result: EvalResult = { loss: scalar(out['loss']), tokens: count, count };
+    if (task === 'seq-cls') result.correct = scalar(out['correct']);
+    return result;
+  }
+
+  /** The trained weights as an adapter of the same config (mor / lora). Copies them from the device. */
+  async getAdapter(): Promise<Adapter> {
+    const initial = this.options.adapter;
+    if (this.options.method === 'full' || !initial)
+      throw new TrainSetupError('method "full" trains base weights, not an adapter: use getParameters()');
+    return adapterFromParams(initial, await this.getParameters());
+  }
+
+  /** Every trained tensor by graph input name (adapter tensors, or base weights for `full`), on the host. */
+  async getParameters(): Promise<Map<string, HostTensor>> {
+    return this.state.download([...this.graphs.params.keys()], () => this.download('params'));
+  }
+
+  /** The optimizer state for a checkpoint (`step` counts updates). Pending micro-batches are not included. */
+  async getOptimizerState(): Promise<OptimizerState> {
+    const names = this.optimizerStateNames();
+    const values = await this.state.download(names, () => this.download('state'));
+    return { step: this.steps, tensors: Object.fromEntries(values) };
+  }
+
+  /** Restores a checkpoint's optimizer state (and step count); pending micro-batches are dropped. */
+  async setOptimizerState(state: OptimizerState): Promise<void> {
+    const names = this.optimizerStateNames();
+    const given = Object.keys(state.tensors);
+    const missing = names.filter((n) => !given.includes(n));
+    const extra = given.filter((n) => !names.includes(n));
+    if (missing.length || extra.length)
+      throw new TrainSetupError(
+        `optimizer state does not fit this session (missing: ${missing.join(', ') || 'none'}; unexpected: ${extra.join(', ') || 'none'})`,
+      );
+    for (const n of names) {
+      const want = this.state.dims.get(n)!;
+      if (state.tensors[n]!.dims.join() !== want.join())
+        throw new TrainSetupError(
+          `optimizer state "${n}" has dims [${state.tensors[n]!.dims}], expected [${want}]`,
+          {
+            tensor: n,
+          },
+        );
+    }
+    this.state.set(names, new Map(Object.entries(state.tensors)));
+    this.state.set([...this.graphs.stateOf.keys()].filter((n) => n.startsWith('accum.')));
+    this.steps = state.step;
+    this.micro = { count: 0, weight: 0 };
+  }
+
+  /** Releases the sessions and the device-resident tensors. */
+  async dispose(): Promise<void> {
+    this.state.dispose();
+    const sessions = [this.session, this.evalSession, ...(await Promise.all(this.downloads.values()))];
+    await Promise.all(sessions.map((s) => s?.release()));
+  }
+
+  private optimizerStateNames(): string[] {
+    return [...this.graphs.stateOf.keys()].filter((n) => n.startsWith('opt.'));
+  }
+
+  private providers(): string[] {
+    return [this.options.device];
+  }
+
+  private async open(bytes: Uint8Array, options: Record<string, unknown>): Promise<TrainOrtSession> {
+    try {
+      return await this.ort.InferenceSession.create(bytes, options);
+    } catch (error) {
+      throw explainDeviceFailure(this.options.device, error);
+    }
+  }
+
+  private download(which: 'params' | 'state'): Promise<TrainOrtSession> {
+    const bytes = this.graphs.downloads[which]!;
+    if (!this.downloads.has(which))
+      this.downloads.set(which, this.open(bytes, { executionProviders: this.providers() }));
+    return this.downloads.get(which)!;
+  }
+}

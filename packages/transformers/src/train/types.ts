@@ -1,0 +1,139 @@
+import type { Adapter } from '@mor/format';
+
+/** One (micro-)batch of token rows, all of the same length. */
+export interface TrainBatch {
+  /** `[batchSize, seqLength]` token ids. */
+  inputIds: BigInt64Array;
+  /** `[batchSize, seqLength]`, 1 for real tokens, 0 for padding. */
+  attentionMask: BigInt64Array;
+  /**
+   * causal-lm: `[batchSize, seqLength]` token ids, -100 ignored, NOT shifted (the loss shifts: logits at t
+   * predict labels at t+1). seq-cls: `[batchSize]` class ids (-100 ignores a row).
+   */
+  labels: BigInt64Array;
+  /** `[batchSize, seqLength]` segment ids for models that take `token_type_ids` (BERT); zeros when absent. */
+  tokenTypeIds?: BigInt64Array;
+  batchSize: number;
+  seqLength: number;
+}
+
+/** Optimizer and its fixed hyper-parameters (the learning rate is given per step). */
+export interface OptimizerSpec {
+  kind: 'sgd' | 'adamw';
+  /** Nominal learning rate (the trainer's schedule peak); each `step()` call passes the rate it uses. */
+  lr: number;
+  /** SGD: coupled L2 penalty (default 0). AdamW: decoupled decay (default 0.01, as torch). */
+  weightDecay?: number;
+  /** AdamW (β1, β2); default (0.9, 0.999). */
+  betas?: [number, number];
+  /** AdamW ε; default 1e-8. */
+  eps?: number;
+  /** SGD momentum (default 0: plain SGD, no state). */
+  momentum?: number;
+  /** Clip gradients to this global L2 norm before the update; null/undefined: no clipping. */
+  maxGradNorm?: number | null;
+}
+
+/** The structural part of an onnxruntime module (`onnxruntime-node`, `onnxruntime-web`) that training uses. */
+export interface TrainOrt {
+  InferenceSession: {
+    create(bytes: Uint8Array, options?: Record<string, unknown>): Promise<TrainOrtSession>;
+  };
+  Tensor: new (type: 'float32' | 'int64' | 'bool', data: never, dims: readonly number[]) => TrainOrtTensor;
+}
+
+/** An onnxruntime tensor as far as training touches it. */
+export interface TrainOrtTensor {
+  readonly dims: readonly number[];
+  readonly data: unknown;
+  readonly location?: string;
+  dispose(): void;
+}
+
+/** An onnxruntime session as far as training touches it. */
+export interface TrainOrtSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(feeds: Record<string, TrainOrtTensor>): Promise<Record<string, TrainOrtTensor>>;
+  release(): Promise<void>;
+}
+
+/** Options of {@link TrainSession.create}. */
+export interface TrainSessionOptions {
+  /** ONNX bytes of the base model: a no-KV export, or a KV-cache export (empty past is fed, present dropped). */
+  model: Uint8Array;
+  /** External data files of `model` by location (as in the model's `location` keys). */
+  externalData?: (location: string) => Uint8Array | Promise<Uint8Array>;
+  /** `causal-lm` (loss on `logits` [B,T,V] against shifted labels) or `seq-cls` (`logits` [B, num_labels]). */
+  task: 'causal-lm' | 'seq-cls';
+  /** What trains: a MoR adapter, a LoRA adapter, or selected base weights (`fullTargets`). */
+  method: 'mor' | 'lora' | 'full';
+  /** Initial adapter weights for `mor` / `lora` (from `@mor/format`); its kind must match `method`. */
+  adapter?: Adapter;
+  /**
+   * `full` only: what to train. Each entry is an initializer name, or a module-path suffix (`q_proj`,
+   * `model.layers.0.mlp.up_proj`) selecting the weight of every linear layer it matches.
+   */
+  fullTargets?: string[];
+  optimizer: OptimizerSpec;
+  /**
+   * `cpu` (Node default), `webgpu` (parameters and optimizer state stay in GPU buffers between steps), `cuda`,
+   * `wasm` (browser). Checked at create: an unknown name fails listing the valid ones.
+   */
+  device?: string;
+  /**
+   * The onnxruntime module (`onnxruntime-node` in Node, `onnxruntime-web` in a browser); default: the one
+   * transformers.js uses (onnxruntime-node in Node).
+   */
+  ort?: TrainOrt;
+  /** Micro-batches per update (default 1). The update uses the loss over all of them (token-weighted). */
+  gradAccum?: number;
+  /** Coefficient of the router load-balancing loss (mor-spec §1); default: the adapter config's, else 0. */
+  routerAuxLossCoef?: number;
+  /** Seed of the adapter-input dropout masks (used only when the adapter's `dropout` > 0). Default 0. */
+  dropoutSeed?: number;
+  /** Also return each step's raw (unclipped, micro-batch) gradients from `step()` — for tests and debugging. */
+  outputGradients?: boolean;
+}
+
+/** What one `step()` reports. */
+export interface StepResult {
+  /** The task loss (mean cross-entropy) of this micro-batch, before the update. */
+  loss: number;
+  /** Label positions that counted (causal-lm: shifted, non-ignored; seq-cls: non-ignored rows). */
+  tokens: number;
+  /** The router load-balancing loss (mean over adapted layers) when its coefficient is > 0. */
+  auxLoss?: number;
+  /** Global gradient norm before clipping, when clipping is on and this step updated. */
+  gradNorm?: number;
+  /** Whether this call applied an update (false for the first k−1 micro-batches of an accumulation). */
+  updated: boolean;
+  /** Raw gradients by parameter name (with `outputGradients`). */
+  gradients?: Record<string, Float32Array>;
+}
+
+/** What `evaluate()` reports (no update). */
+export interface EvalResult {
+  loss: number;
+  tokens: number;
+  /** seq-cls: rows whose arg-max logit equals the label. */
+  correct?: number;
+  /** Rows (seq-cls) or label positions (causal-lm) that counted. */
+  count: number;
+}
+
+/** A float tensor downloaded from the device. */
+export interface HostTensor {
+  dims: number[];
+  data: Float32Array;
+}
+
+/** Optimizer state for checkpoints (`--resume`). */
+export interface OptimizerState {
+  /** Updates applied so far (AdamW's t). */
+  step: number;
+  /** State tensors by input name: `opt.m.<param>`, `opt.v.<param>`, `opt.momentum.<param>`. */
+  tensors: Record<string, HostTensor>;
+}
+
+export type { Adapter };

@@ -1,0 +1,19 @@
+// Node-only part of the trainer: data files, model directories, checkpoints and the `trainAdapter` run.
+export { trainAdapter, type TrainAdapterHooks, type TrainAdapterResult } from './train-adapter.js';
+export type { TrainAdapterOptions } from './training-settings.js';
+export { evaluateDataFile, type EvaluateDataFileOptions } from './evaluate-data-file.js';
+export { readDataFile, type DataFile } from './read-data-file.js';
+export { openTrainingModel, type TrainingModel } from './open-training-model.js';
+export {
+  saveCheckpoint,
+  loadCheckpoint,
+  checkpointDir,
+  OPTIMIZER_FILE,
+  PARAMS_FILE,
+  TRAINER_STATE_FILE,
+  type Checkpoint,
+  type TrainerState,
+} from './checkpoint.js';
+export { buildTrainingSummary, writeTrainingSummary } from './training-summary.js';
+export { initAdapterDir, type InitAdapterDirOptions } from './init-adapter-dir.js';
+export { writeFullModelDir, setInitializers, type TrainedParams } from './full-model-dir.js';

@@ -1,0 +1,79 @@
+import { basename, join } from 'node:path';
+import { AutoTokenizer, type PreTrainedTokenizer } from '@huggingface/transformers';
+import { encodeModelBytes, type ModelProto } from '@mor/onnx';
+import { readModelFile } from '@mor/onnx/node';
+import { readModelConfig, resolveModelSource, useModelSource } from '../../node/model-source.js';
+import { taskFromConfig } from '../../node/load-model.js';
+import type { TrainTask } from '../data/encode-rows.js';
+import { TrainConfigError } from '../errors.js';
+
+/** A model directory opened for training: its graph, tokenizer, config and what the data needs from them. */
+export interface TrainingModel {
+  /** The model directory (absolute). */
+  dir: string;
+  /** Directory name, for `base_model_name_or_path` when the config has none. */
+  name: string;
+  config: Record<string, unknown>;
+  tokenizer: PreTrainedTokenizer;
+  task: TrainTask;
+  /** `onnx/model.onnx`, decoded (external data inlined). */
+  graph: ModelProto;
+  /** The same graph as bytes, all tensors inline: what the train session takes. */
+  onnxBytes: Uint8Array;
+  padTokenId: number;
+  label2id: Record<string, number>;
+  numLabels: number | undefined;
+}
+
+function intOrNull(v: unknown): number | null {
+  if (Array.isArray(v)) v = v[0];
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : null;
+}
+
+/**
+ * Opens a local transformers.js model directory for training. The training graph is `onnx/model.onnx` (the
+ * fp32 file; a KV-cache export works too, its past inputs are fed empty by the engine). The task comes from
+ * `options.task`, else the config's `architectures`, else causal-lm.
+ */
+export async function openTrainingModel(model: string, task?: TrainTask): Promise<TrainingModel> {
+  const source = await resolveModelSource(model);
+  if (source.kind !== 'local') {
+    throw new TrainConfigError(
+      `training needs a local model directory; "${model}" is not one (download it first)`,
+    );
+  }
+  const config = await readModelConfig(source);
+  const file = join(source.dir, 'onnx', 'model.onnx');
+  let graph: ModelProto;
+  try {
+    graph = await readModelFile(file);
+  } catch (e) {
+    throw new TrainConfigError(`${file}: cannot read the training graph (${(e as Error).message})`);
+  }
+  const tokenizer = await AutoTokenizer.from_pretrained(useModelSource(source));
+  const resolvedTask = task ?? taskFromConfig(config) ?? 'causal-lm';
+  const padTokenId =
+    intOrNull(config['pad_token_id']) ??
+    intOrNull(tokenizer.pad_token_id) ??
+    intOrNull(config['eos_token_id']) ??
+    0;
+  const label2id = (config['label2id'] ?? {}) as Record<string, number>;
+  const id2label = config['id2label'] as Record<string, string> | undefined;
+  const numLabels = id2label ? Object.keys(id2label).length : (intOrNull(config['num_labels']) ?? undefined);
+  const name =
+    typeof config['_name_or_path'] === 'string' && config['_name_or_path']
+      ? config['_name_or_path']
+      : basename(source.dir);
+  return {
+    dir: source.dir,
+    name,
+    config,
+    tokenizer,
+    task: resolvedTask,
+    graph,
+    onnxBytes: encodeModelBytes(graph),
+    padTokenId,
+    label2id,
+    numLabels,
+  };
+}

@@ -1,0 +1,221 @@
+import { mkdir } from 'node:fs/promises';
+import type { Adapter } from '@mor/format';
+import { encodeModelBytes, findLinearLayers } from '@mor/onnx';
+import { loadAdapter, saveAdapter } from '@mor/format/node';
+import { TrainSession, type TrainSessionOptions } from '../../train/index.js';
+import type { Example } from '../data/encode-rows.js';
+import { defaultTargets } from '../default-targets.js';
+import { TrainConfigError } from '../errors.js';
+import type { EvalMetrics } from '../eval/eval-metrics.js';
+import { evaluateWithSession } from '../eval/evaluate-with-session.js';
+import { initAdapterForModel } from '../init-adapter-for-model.js';
+import type { TrainSessionLike } from '../session-types.js';
+import { runTrainLoop, stepsForEpochs, type LoopState } from '../train-loop.js';
+import {
+  checkResumeSettings,
+  checkpointDir,
+  loadCheckpoint,
+  saveCheckpoint,
+  type Checkpoint,
+} from './checkpoint.js';
+import { openTrainingModel, type TrainingModel } from './open-training-model.js';
+import { setInitializers, writeFullModelDir } from './full-model-dir.js';
+import { readDataFile, type DataFile } from './read-data-file.js';
+import { buildTrainingSummary, writeTrainingSummary } from './training-summary.js';
+import { optimizerSpec, resultSettings, scheduleFor, type TrainAdapterOptions } from './training-settings.js';
+
+export type { TrainAdapterOptions } from './training-settings.js';
+
+/** Callbacks of {@link trainAdapter}: progress and logs (the CLI draws its bar from them). */
+export interface TrainAdapterHooks {
+  /** After every optimizer step. */
+  onStep?: (state: LoopState) => void;
+  /** Before and after training, when there is eval data. */
+  onEval?: (phase: 'before' | 'after', metrics: EvalMetrics) => void;
+  /** One-line notes (checkpoint written, resumed from …). */
+  onLog?: (line: string) => void;
+}
+
+/** What {@link trainAdapter} did. */
+export interface TrainAdapterResult {
+  out: string;
+  steps: number;
+  epochs: number;
+  trainLossFinal: number;
+  evalBefore?: EvalMetrics;
+  evalAfter?: EvalMetrics;
+}
+
+function startingAdapter(
+  o: TrainAdapterOptions,
+  m: TrainingModel,
+  method: string,
+): Promise<Adapter | undefined> | Adapter | undefined {
+  if (method === 'full') return undefined;
+  if (o.init !== undefined) {
+    return loadAdapter(o.init).then((a) => {
+      if (a.kind !== method)
+        throw new TrainConfigError(`--init ${o.init} is a ${a.kind} adapter, but the method is ${method}`);
+      return a;
+    });
+  }
+  const targets = o.targets ?? defaultTargets(m.config['model_type']);
+  if (!targets)
+    throw new TrainConfigError(
+      `no default targets for model type ${JSON.stringify(m.config['model_type'])}: give --targets`,
+    );
+  return initAdapterForModel({
+    model: m.graph,
+    targets,
+    kind: method as 'mor' | 'lora',
+    ...(o.rank !== undefined ? { rank: o.rank } : {}),
+    ...(o.alpha !== undefined ? { alpha: o.alpha } : {}),
+    ...(o.experts !== undefined ? { experts: o.experts } : {}),
+    topK: o.topK ?? null,
+    routerBias: o.routerBias ?? false,
+    seed: o.seed ?? 0,
+    taskType: m.task === 'seq-cls' ? 'SEQ_CLS' : 'CAUSAL_LM',
+    baseModel: m.name,
+  });
+}
+
+/** `full` without `--targets`: every linear layer of the graph (by its last name part), lm_head included. */
+function allLinearLeaves(m: TrainingModel): string[] {
+  return [...new Set(findLinearLayers(m.graph).map((l) => l.modulePath.split('.').pop()!))];
+}
+
+function evalOptions(m: TrainingModel, examples: Example[], batchSize: number) {
+  return { examples, task: m.task, padTokenId: m.padTokenId, batchSize };
+}
+
+/**
+ * Trains an adapter (or base weights, `method: 'full'`) on a JSONL file and writes `OUT/adapter_config.json`,
+ * `OUT/adapter_model.safetensors` (for `full`: a complete model directory with `onnx/model.onnx`) and
+ * `OUT/training_summary.json`, with `OUT/checkpoint-STEP/` every `saveEvery`
+ * steps. Every data row is checked before the model is loaded. With `resume`, the run continues from a
+ * checkpoint to the result an uninterrupted run would have reached (same settings required).
+ */
+export async function trainAdapter(
+  o: TrainAdapterOptions,
+  hooks: TrainAdapterHooks = {},
+): Promise<TrainAdapterResult> {
+  const method = o.method ?? 'mor';
+  if (!['mor', 'lora', 'full'].includes(method))
+    throw new TrainConfigError(`unknown method "${method}": expected mor, lora, full`);
+  if (o.maxSteps !== undefined && o.epochs !== undefined)
+    throw new TrainConfigError('give --max-steps or --epochs, not both');
+  const m = await openTrainingModel(o.model, o.task);
+  const encode = {
+    task: m.task,
+    tokenizer: m.tokenizer,
+    label2id: m.label2id,
+    ...(o.maxLength !== undefined ? { maxLength: o.maxLength } : {}),
+    ...(m.numLabels !== undefined ? { numLabels: m.numLabels } : {}),
+  };
+  const data: DataFile = await readDataFile(o.data, encode);
+  const evalData = o.evalData !== undefined ? await readDataFile(o.evalData, encode) : undefined;
+  const batchSize = o.batchSize ?? 8;
+  const gradAccum = o.gradAccum ?? 1;
+  const totalSteps = o.maxSteps ?? stepsForEpochs(data.rows, batchSize, gradAccum, o.epochs ?? 3);
+  const settings = resultSettings(o, m.task, totalSteps);
+  let checkpoint: Checkpoint | undefined;
+  if (o.resume !== undefined) {
+    checkpoint = await loadCheckpoint(o.resume);
+    checkResumeSettings(checkpoint.state.settings, settings, o.resume);
+  }
+  const adapter = checkpoint ? (checkpoint.adapter ?? undefined) : await startingAdapter(o, m, method);
+  // A full-method resume starts from the checkpoint's base weights, written into the graph the session is built from.
+  if (checkpoint?.params) {
+    setInitializers(m.graph, checkpoint.params);
+    m.onnxBytes = encodeModelBytes(m.graph);
+  }
+  const optimizer = optimizerSpec(o);
+  const session: TrainSessionLike = await TrainSession.create({
+    model: m.onnxBytes,
+    task: m.task,
+    method,
+    ...(adapter ? { adapter } : {}),
+    optimizer,
+    gradAccum,
+    dropoutSeed: o.seed ?? 0,
+    ...(method === 'full' ? { fullTargets: o.targets ?? allLinearLeaves(m) } : {}),
+    ...(o.device !== undefined ? { device: o.device as TrainSessionOptions['device'] } : {}),
+  });
+  try {
+    if (checkpoint) {
+      await session.setOptimizerState(checkpoint.optimizer);
+      hooks.onLog?.(`resumed from ${o.resume} at step ${checkpoint.state.step}`);
+    }
+    const evalBatch = o.evalBatchSize ?? batchSize;
+    let evalBefore = checkpoint?.state.eval_before ?? undefined;
+    if (evalData && !evalBefore)
+      evalBefore = await evaluateWithSession(session, evalOptions(m, evalData.examples, evalBatch));
+    if (evalBefore) hooks.onEval?.('before', evalBefore);
+    await mkdir(o.out, { recursive: true });
+    const loop = await runTrainLoop({
+      session,
+      examples: data.examples,
+      task: m.task,
+      padTokenId: m.padTokenId,
+      batchSize,
+      gradAccum,
+      totalSteps,
+      schedule: scheduleFor(o, optimizer.lr, totalSteps),
+      shuffle: o.shuffle ?? true,
+      seed: o.seed ?? 0,
+      ...(checkpoint ? { resume: { step: checkpoint.state.step, data: checkpoint.state.data } } : {}),
+      ...(hooks.onStep ? { onStep: hooks.onStep } : {}),
+      ...(o.saveEvery !== undefined ? { saveEvery: o.saveEvery } : {}),
+      onCheckpoint: async (s) => {
+        const dir = checkpointDir(o.out, s.step);
+        await saveCheckpoint(dir, {
+          adapter: method === 'full' ? null : await session.getAdapter(),
+          params: method === 'full' ? await session.getParameters() : null,
+          optimizer: await session.getOptimizerState(),
+          state: {
+            step: s.step,
+            total_steps: totalSteps,
+            epoch: s.epochsDone,
+            data: s.data,
+            settings,
+            loss: s.loss,
+            eval_before: evalBefore ?? null,
+          },
+        });
+        hooks.onLog?.(`checkpoint written: ${dir}`);
+      },
+    });
+    const evalAfter = evalData
+      ? await evaluateWithSession(session, evalOptions(m, evalData.examples, evalBatch))
+      : undefined;
+    if (evalAfter) hooks.onEval?.('after', evalAfter);
+    const trained = method === 'full' ? null : await session.getAdapter();
+    if (trained) await saveAdapter(o.out, trained);
+    else await writeFullModelDir(m.dir, o.out, m.graph, await session.getParameters());
+    const trainLossFinal = loop.finalLoss;
+    const summary = buildTrainingSummary({
+      dataFile: o.data,
+      data,
+      evalFile: o.evalData,
+      evalData,
+      settings,
+      adapter: trained,
+      steps: loop.steps,
+      epochs: loop.epochsDone,
+      trainLossFinal,
+      evalBefore,
+      evalAfter,
+    });
+    await writeTrainingSummary(o.out, summary);
+    return {
+      out: o.out,
+      steps: loop.steps,
+      epochs: loop.epochsDone,
+      trainLossFinal,
+      ...(evalBefore ? { evalBefore } : {}),
+      ...(evalAfter ? { evalAfter } : {}),
+    };
+  } finally {
+    await session.dispose();
+  }
+}
