@@ -90,6 +90,10 @@ export async function buildPatchedModel(
   const result = applyAdapter(graph, adapter, {
     ...(gate ? { routing: 'static' as const, gate } : {}),
     exposeGates: options.exposeGates ?? false,
+    // The inference form: parameter-only products folded into constants and no shape ops in the branch
+    // (7 kernels per layer instead of 12). It is what keeps dynamic MoR decode within ~1.2x of the base model
+    // (bench/inference.mjs); training builds its own graph with the parameters as inputs.
+    foldExperts: true,
   });
   const modules = new Map<string, string>();
   for (const [module, layer] of result.layers) modules.set(module, layer.nodes[0] ?? layer.outputNode);

@@ -51,7 +51,7 @@ export const gatesCommand: CommandSpec = {
     }
     out.line(`mean router gates over ${stats.rows} rows, ${stats.tokens} tokens`);
     for (const [module, g] of Object.entries(stats.layers)) out.line(`  ${module}  ${fmt(g)}`);
-    out.line(`overall  ${JSON.stringify(stats.overall)}`);
+    out.line(`overall  ${fmt(stats.overall)}  (usable as --gate)`);
     if (saveAs !== undefined) out.line(`saved as static gate "${saveAs}"`);
   },
 };

@@ -1,3 +1,4 @@
+import type { MorLayerWeights } from '@mor/core';
 import { TensorProto_DataType, type GraphProto, type ModelProto } from 'onnx-buf';
 import { GraphError } from '../errors.js';
 import { GraphBuilder, insertNodesAfter } from '../graph/graph-builder.js';
@@ -5,13 +6,13 @@ import { GraphIndex, modelGraph, opsetVersion } from '../graph/graph-index.js';
 import { floatTensor } from '../graph/tensor-data.js';
 import { UniqueNames } from '../graph/unique-names.js';
 import { tensorValueInfo } from '../graph/value-info.js';
-import { expandedBTransposed } from '../math/adapter-math.js';
 import { findLinearLayers } from '../match/find-linear-layers.js';
 import type { LinearLayer } from '../match/linear-layer.js';
 import { matchTargets } from '../match/match-targets.js';
 import { adapterShapes, type AdapterInput } from './adapter-input.js';
 import { emitLoraBranch } from './lora-branch.js';
 import { castIn, castOut, emitMorBranch, type MorParamValues, type MorRouting } from './mor-branch.js';
+import { emitFoldedMorBranch, foldMorWeights } from './mor-folded-branch.js';
 
 /** Options of {@link applyAdapter}. */
 export interface ApplyAdapterOptions {
@@ -26,8 +27,11 @@ export interface ApplyAdapterOptions {
   /** Add graph outputs `mor_gates.<module>` (`[..., N]` gates; `[N]` for static routing). */
   exposeGates?: boolean;
   /**
-   * Fold `(scaling·B_exp)^T` into one constant per layer (MoR only; not with `paramsAsInputs`). Saves the small
-   * parameter subgraph; onnxruntime constant-folds it anyway when the parameters are initializers.
+   * Inference form (MoR only; not with `paramsAsInputs`): fold every parameter-only product into constants and
+   * emit a branch of few, shape-agnostic kernels — A and the router as one MatMul, the expert outer product by a
+   * 0/1 selector MatMul instead of Unsqueeze/Shape/Reshape, static routing as a plain rank-r LoRA (see
+   * `mor-folded-branch.ts`). Same results up to float32 rounding; parameters are then not under their own names
+   * (`params` lists the folded constants `.down`, `.expand`, `.up`, …). Much faster for one-token decode steps.
    */
   foldExperts?: boolean;
   /** Prefix of parameter names: `<prefix>.<module>.A`; default `mor` (MoR) or `lora` (LoRA). */
@@ -86,6 +90,59 @@ function addParam(
   return name;
 }
 
+type ParamFn = (suffix: string, dims: number[], data: Float32Array) => string;
+
+/** The MoR branch on the raw parameters (what training differentiates; `paramsAsInputs` feeds them). */
+function emitUnfolded(
+  b: GraphBuilder,
+  x: string,
+  w: MorLayerWeights,
+  routing: MorRouting,
+  scaling: number,
+  param: ParamFn,
+): { delta: string; gates: string | null } {
+  const { r, experts: n } = w;
+  const p: MorParamValues = {
+    A: param('A', [r, w.dIn], w.A),
+    expert: {
+      B: param('B', [w.dOut, r], w.B),
+      omegaA: param('omegaA', [n, r], w.omegaA),
+      omegaB: param('omegaB', [n, w.dOut], w.omegaB),
+      scaling,
+    },
+  };
+  if (routing.mode !== 'static') {
+    p.routerWeight = param('routerWeight', [n, w.dIn], w.routerWeight);
+    if (w.routerBias) p.routerBias = param('routerBias', [n], w.routerBias);
+  }
+  return emitMorBranch(b, x, p, routing, { n, r, dOut: w.dOut });
+}
+
+/** The inference form (`foldExperts`): the parameters folded into a few constants, see mor-folded-branch.ts. */
+function emitFolded(
+  b: GraphBuilder,
+  x: string,
+  w: MorLayerWeights,
+  routing: MorRouting,
+  scaling: number,
+  param: ParamFn,
+  exposeGates: boolean,
+): { delta: string; gates: string | null } {
+  const { r, experts: n } = w;
+  const f = foldMorWeights(w, routing, scaling);
+  const cols = f.down.length / w.dIn;
+  const opt = (suffix: string, dims: number[], data: Float32Array | null) =>
+    data ? param(suffix, dims, data) : null;
+  const values = {
+    down: param('down', [w.dIn, cols], f.down),
+    expand: opt('expand', [cols, 2 * n * r], f.expand),
+    biasRep: opt('routerBiasRep', [n * r], f.biasRep),
+    up: param('up', [f.up.length / w.dOut, w.dOut], f.up),
+    gatesFromRep: exposeGates ? opt('gatesFromRep', [n * r, n], f.gatesFromRep) : null,
+  };
+  return emitFoldedMorBranch(b, x, values, routing, { n, r }, exposeGates);
+}
+
 /**
  * Inserts the adapter's branch next to each target layer (mor-spec.md §2 for MoR, PEFT's form for LoRA) and adds
  * it to the layer output, so every consumer (and graph output) sees `y + delta`. All input/output names of the
@@ -123,26 +180,13 @@ export function applyAdapter(
       if (w.r !== r || w.experts !== n)
         throw new GraphError(`weights have r ${w.r}, N ${w.experts}; config says r ${r}, N ${n}`, module);
       const scaling = adapter.config.alpha / r;
-      const p: MorParamValues = {
-        A: param('A', [r, w.dIn], w.A),
-        expert: options.foldExperts
-          ? { bExpT: param('BexpT', [n * r, w.dOut], expandedBTransposed(w, scaling)) }
-          : {
-              B: param('B', [w.dOut, r], w.B),
-              omegaA: param('omegaA', [n, r], w.omegaA),
-              omegaB: param('omegaB', [n, w.dOut], w.omegaB),
-              scaling,
-            },
-      };
-      if (routing.mode !== 'static') {
-        p.routerWeight = param('routerWeight', [n, w.dIn], w.routerWeight);
-        if (w.routerBias) p.routerBias = param('routerBias', [n], w.routerBias);
-      }
-      const out = emitMorBranch(b, x, p, routing, { n, r, dOut: w.dOut });
+      const out = options.foldExperts
+        ? emitFolded(b, x, w, routing, scaling, param, options.exposeGates ?? false)
+        : emitUnfolded(b, x, w, routing, scaling, param);
       delta = out.delta;
       if (options.exposeGates) {
         const name = names.take(`mor_gates.${module}`);
-        b.op('Identity', [out.gates]);
+        b.op('Identity', [out.gates!]);
         b.nodes[b.nodes.length - 1]!.output[0] = name;
         graph.output.push(tensorValueInfo(name, TensorProto_DataType.FLOAT));
         gateOutputs.push(name);

@@ -9,8 +9,8 @@ export type MorRouting =
 /** Value names of one layer's MoR parameters (initializers or graph inputs). */
 export interface MorParamValues {
   A: string;
-  /** Either the raw B/omega triple, formed into `(scaling·B_exp)^T` in the graph, or that product folded. */
-  expert: { B: string; omegaA: string; omegaB: string; scaling: number } | { bExpT: string };
+  /** The raw B/omega triple, formed into `(scaling·B_exp)^T` in the graph (folded: see mor-folded-branch.ts). */
+  expert: { B: string; omegaA: string; omegaB: string; scaling: number };
   routerWeight?: string;
   routerBias?: string;
 }
@@ -87,8 +87,7 @@ export function emitMorBranch(
   ]);
   const zShape = b.op1('Concat', [lead, b.ints('nr', [n * r])], { axis: { int: 0 } });
   const z = b.op1('Reshape', [outer, zShape]); // [..., N·r]
-  const bExpT = 'bExpT' in p.expert ? p.expert.bExpT : expandedB(b, p.expert, n, r, dOut);
-  return { delta: b.op1('MatMul', [z, bExpT]), gates };
+  return { delta: b.op1('MatMul', [z, expandedB(b, p.expert, n, r, dOut)]), gates };
 }
 
 /** Casts to float32 when the layer runs in float16 (the branch always computes in float32). */

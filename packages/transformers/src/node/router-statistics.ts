@@ -68,7 +68,9 @@ export async function routerStatistics(options: RouterStatisticsOptions): Promis
     });
     // One row at a time: no padding, so every gate row is a real token.
     for (const [i, ids] of rows.entries()) {
-      options.onProgress?.(`row ${i + 1}/${rows.length}`);
+      // A line per tenth of the data: progress without flooding a log.
+      if ((i + 1) % Math.max(1, Math.ceil(rows.length / 10)) === 0 || i + 1 === rows.length)
+        options.onProgress?.(`row ${i + 1}/${rows.length}`);
       const { extra } = await forwardLogits(loaded.model, [ids]);
       for (const [name, g] of Object.entries(extra)) {
         if (!name.startsWith(GATE_PREFIX)) continue;

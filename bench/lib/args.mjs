@@ -1,0 +1,47 @@
+// `--name value` command-line options with numeric defaults.
+import { availableParallelism } from 'node:os';
+
+export const DEFAULTS = {
+  hidden: 512,
+  layers: 8,
+  heads: 8,
+  kvHeads: 4,
+  intermediate: 1376,
+  vocab: 4096,
+  promptTokens: 128,
+  newTokens: 64,
+  repeats: 3,
+  threads: availableParallelism(),
+  seed: 0,
+};
+
+const kebab = (s) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** Parses `argv` against {@link DEFAULTS}; `--json <file>` and `--only <a,b>` are the non-numeric extras. */
+export function parseArgs(argv) {
+  const out = { ...DEFAULTS, json: null, only: null };
+  const byFlag = new Map(Object.keys(out).map((k) => [`--${kebab(k)}`, k]));
+  for (let i = 0; i < argv.length; i += 2) {
+    const key = byFlag.get(argv[i]);
+    const value = argv[i + 1];
+    if (!key || value === undefined)
+      throw new Error(`unknown or incomplete option ${argv[i]} (known: ${[...byFlag.keys()].join(' ')})`);
+    if (key === 'json') out.json = value;
+    else if (key === 'only') out.only = value.split(',');
+    else {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 0)
+        throw new Error(`${argv[i]} needs a non-negative integer, got ${value}`);
+      out[key] = n;
+    }
+  }
+  if (out.newTokens < 2)
+    throw new Error('--new-tokens must be at least 2 (one prefill token, then decode steps)');
+  return out;
+}
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
