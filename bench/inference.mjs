@@ -49,11 +49,11 @@ async function writeEditedDir(name, edit) {
 // Static gate (mor-spec.md §3): MoR N4 with a uniform gate, merged exactly into the base weights.
 const uniform = new Array(4).fill(1 / 4);
 await writeEditedDir('merged', (g) => mergeStaticGate(g, mor4, uniform));
-// The folded inference form of the graph pass (@mor/onnx applyAdapter `foldExperts`), which attachAdapter does
-// not request (yet): the same graph attachAdapter would build with it, loaded as a plain model.
-await writeEditedDir('mor4-folded', (g) => applyAdapter(g, mor4, { foldExperts: true }));
-await writeEditedDir('mor8-folded', (g) => applyAdapter(g, mor8, { foldExperts: true }));
-await writeEditedDir('mor8top2-folded', (g) => applyAdapter(g, mor8top2, { foldExperts: true }));
+// attachAdapter builds the folded inference form (@mor/onnx applyAdapter `foldExperts`). For comparison, the
+// unfolded form (the one training differentiates: B_exp built in the graph), loaded as a plain model.
+await writeEditedDir('mor4-unfolded', (g) => applyAdapter(g, mor4));
+await writeEditedDir('mor8-unfolded', (g) => applyAdapter(g, mor8));
+await writeEditedDir('mor8top2-unfolded', (g) => applyAdapter(g, mor8top2));
 
 // target `dynamic` (input-dependent routing): ≤ 1.2× base decode time; `merged`: within ±2 % of base.
 // sameAs: a variant that must give the same logits (checked, printed beside max|Δlogit|).
@@ -63,9 +63,9 @@ let variants = [
   { name: 'MoR r8 N4 dense', dir: 'base', adapter: mor4, target: 'dynamic' },
   { name: 'MoR r8 N8 dense', dir: 'base', adapter: mor8, target: 'dynamic' },
   { name: 'MoR r8 N8 top-2', dir: 'base', adapter: mor8top2, target: 'dynamic' },
-  { name: 'MoR r8 N4 dense, folded', dir: 'mor4-folded', target: 'dynamic', sameAs: 'MoR r8 N4 dense' },
-  { name: 'MoR r8 N8 dense, folded', dir: 'mor8-folded', target: 'dynamic', sameAs: 'MoR r8 N8 dense' },
-  { name: 'MoR r8 N8 top-2, folded', dir: 'mor8top2-folded', target: 'dynamic', sameAs: 'MoR r8 N8 top-2' },
+  { name: 'MoR r8 N4 dense, unfolded', dir: 'mor4-unfolded', sameAs: 'MoR r8 N4 dense' },
+  { name: 'MoR r8 N8 dense, unfolded', dir: 'mor8-unfolded', sameAs: 'MoR r8 N8 dense' },
+  { name: 'MoR r8 N8 top-2, unfolded', dir: 'mor8top2-unfolded', sameAs: 'MoR r8 N8 top-2' },
   { name: 'MoR r8 N4 static (branch)', dir: 'base', adapter: mor4, gate: uniform },
   { name: 'MoR r8 N4 static merged', dir: 'merged', target: 'merged', sameAs: 'MoR r8 N4 static (branch)' },
 ];
