@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { forwardLogits, MorInputError } from '../src/index.js';
 import { loadModel, mergeAdapterIntoModelDir } from '../src/node/index.js';
 import { fixture, readGolden, type NoKvGolden } from './helpers.js';
-import { randomMorAdapter } from './random-adapters.js';
+import { randomMorAdapter } from '@mor/model-builder';
 
 const scratch = () => mkdtemp(join(tmpdir(), 'mor-merge-'));
 const golden = readGolden<NoKvGolden>('tiny-llama/golden.json');

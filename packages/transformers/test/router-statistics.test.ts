@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { MorInputError } from '../src/index.js';
 import { routerStatistics, saveStaticGate } from '../src/node/index.js';
 import { fixture } from './helpers.js';
-import { randomMorAdapter } from './random-adapters.js';
+import { randomMorAdapter } from '@mor/model-builder';
 
 const scratch = () => mkdtemp(join(tmpdir(), 'mor-gates-'));
 

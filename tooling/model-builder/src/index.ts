@@ -15,3 +15,9 @@ export {
 export { SeededRng } from './rng.js';
 export { BPE_SPECIAL, BPE_VOCAB_SIZE, wordPieceVocab } from './tokenizers.js';
 export type { BuiltModel, CommonOptions, LinearForm, LinearInfo, QuantizeMode } from './types.js';
+export {
+  randomMorAdapter,
+  randomLoraAdapter,
+  type RandomMorOptions,
+  type TargetLayer,
+} from './random-adapters.js';
