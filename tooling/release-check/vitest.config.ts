@@ -1,0 +1,6 @@
+import { defineConfig } from 'vitest/config';
+
+// Packing, a real `npm install` and a model run take a minute or two; the two files run in parallel.
+export default defineConfig({
+  test: { include: ['test/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 300_000 },
+});
