@@ -6,7 +6,7 @@ import { AutodiffError, describeNode } from './errors.js';
 import { GRADIENT_RULES } from './gradient-rules.js';
 import { isNonDifferentiableOutput } from './no-gradient.js';
 import type { GradContext } from './rule-context.js';
-import { collectStaticInfo } from './static-info.js';
+import { collectStaticInfo, type StaticInfo } from './static-info.js';
 import { valueInfo } from './value-info.js';
 import { sumToShape } from './sum-to-shape.js';
 import { floatTensor } from './tensors.js';
@@ -35,6 +35,19 @@ export interface GradientGraphResult {
   gradients: Map<string, string>;
   /** The forward nodes that were differentiated (on a path from a `wrt` tensor to the loss). */
   differentiated: NodeProto[];
+}
+
+/**
+ * Sums a broadcast gradient back to input `x`'s shape. MatMul/Gemm gradients of 1-D operands have other ranks
+ * than the output (the reduction stays dynamic); between operands of rank ≥ 2 only the batch axes broadcast.
+ */
+function reduceToInput(b: GraphBuilder, info: StaticInfo, node: NodeProto, g: string, x: string): string {
+  const y = node.output[0]!;
+  if (node.opType === 'Gemm') return sumToShape(b, info, g, x, y, false);
+  if (node.opType !== 'MatMul') return sumToShape(b, info, g, x, y);
+  const ranks = node.input.slice(0, 2).map((i) => info.rank(i));
+  const batched = ranks.every((r) => r !== undefined && r >= 2);
+  return batched ? sumToShape(b, info, g, x, y, true, 2) : sumToShape(b, info, g, x, y, false);
 }
 
 const domainOf = (n: NodeProto) => (n.domain === 'ai.onnx' ? '' : n.domain);
@@ -121,9 +134,7 @@ export function buildGradientGraph(graph: GraphProto, options: GradientGraphOpti
           `gradient rule for ${where} gives no gradient for its input ${i} "${x}"`,
           context,
         );
-      // MatMul/Gemm gradients of 1-D operands have other ranks than the output: the reduction stays dynamic.
-      const outputRank = node.opType !== 'MatMul' && node.opType !== 'Gemm';
-      addGrad(x, rule.broadcast && !exact[i] ? sumToShape(b, info, g, x, node.output[0]!, outputRank) : g);
+      addGrad(x, rule.broadcast && !exact[i] ? reduceToInput(b, info, node, g, x) : g);
     });
   }
 

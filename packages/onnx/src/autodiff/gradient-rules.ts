@@ -44,6 +44,15 @@ export const GRADIENT_RULES: ReadonlyMap<string, GradientRule> = new Map<string,
     Pow: {
       broadcast: true,
       grad: (c) => {
+        // A constant exponent (x² in RMSNorm): no Pow kernel for the base's gradient, or a constant e−1.
+        const known = c.info.intValues(c.x[1]!)?.[0];
+        if (typeof known === 'number' && c.info.elemType(c.x[1]!) === c.b.floatType) {
+          const slope =
+            known === 2
+              ? mul(c, c.x[0]!, c.b.f(2))
+              : mul(c, c.b.f(known), op(c, 'Pow', c.x[0]!, c.b.f(known - 1)));
+          return [mul(c, dy0(c), slope), mul(c, dy0(c), mul(c, c.y[0]!, op(c, 'Log', c.x[0]!)))];
+        }
         const e = floatExponent(c);
         const dBase = mul(c, dy0(c), mul(c, e, op(c, 'Pow', c.x[0]!, op(c, 'Sub', e, c.b.f(1)))));
         return [dBase, mul(c, dy0(c), mul(c, c.y[0]!, op(c, 'Log', c.x[0]!)))];

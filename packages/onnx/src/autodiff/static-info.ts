@@ -1,5 +1,6 @@
 import type { GraphProto, NodeProto, ValueInfoProto } from 'onnx-buf';
 import { attrInt, attrInts, attrTensor } from './attributes.js';
+import { inferShapes } from './shape-inference.js';
 
 /** One dimension when known statically: a size, or a symbolic name (`batch_size`). */
 export type StaticDim = number | string;
@@ -12,8 +13,16 @@ export type StaticDim = number | string;
 export interface StaticInfo {
   /** Rank of a tensor, when it can be told without running the graph. */
   rank(name: string): number | undefined;
-  /** Full declared shape of a tensor, when declared. */
+  /**
+   * Shape of a tensor: declared, or inferred with symbolic dims (shape-inference.ts). Equal names mean equal
+   * sizes; unknown dims have unique `?…` names.
+   */
   shape(name: string): StaticDim[] | undefined;
+  /**
+   * Elements of a small int tensor (shape vectors, axes) when known: numbers or symbolic dims; also the value
+   * of a constant float32 scalar.
+   */
+  intValues(name: string): StaticDim[] | undefined;
   /** Declared element type (TensorProto.DataType), when declared. */
   elemType(name: string): number | undefined;
 }
@@ -90,6 +99,7 @@ export function collectStaticInfo(graph: GraphProto): StaticInfo {
     shapes.set(t.name, t.dims.map(Number));
     elems.set(t.name, t.dataType);
   }
+  const values = inferShapes(graph, shapes, elems);
   for (const [name, s] of shapes) {
     ranks.set(name, s.length);
     if (s.length === 1 && typeof s[0] === 'number') lengths.set(name, s[0]);
@@ -98,6 +108,7 @@ export function collectStaticInfo(graph: GraphProto): StaticInfo {
   return {
     rank: (n) => ranks.get(n),
     shape: (n) => shapes.get(n),
+    intValues: (n) => values.get(n),
     elemType: (n) => elems.get(n),
   };
 }

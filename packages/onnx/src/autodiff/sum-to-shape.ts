@@ -1,12 +1,13 @@
 import type { GraphBuilder } from './builder.js';
-import type { StaticInfo } from './static-info.js';
+import type { StaticDim, StaticInfo } from './static-info.js';
 import { int64Tensor } from './tensors.js';
 
 /**
  * Sums gradient `g` (shaped like the broadcast output `y`) back to the shape of input `x`, numpy broadcasting
  * rules: x's shape is left-padded with 1s to g's rank and every axis where the two differ is summed. When x's
  * shape is fully static and g has y's rank (`gradHasOutputRank`), the axes are constants (sumToStaticShape).
- * Shapes are usually dynamic (batch, sequence), so the axes are found at run time:
+ * When both shapes are known up to symbols (inferred, see shape-inference.ts) the axes are constants too.
+ * Otherwise the axes are found at run time:
  * `axes = NonZero(pad1(Shape(x)) != Shape(g))`, then `ReduceSum(g, axes, keepdims, noop_with_empty_axes)` and a
  * Reshape to Shape(x) drops the padded axes. Skipped when the declared shapes of x and y are equal.
  */
@@ -17,13 +18,19 @@ export function sumToShape(
   x: string,
   y: string,
   gradHasOutputRank = true,
+  trailingFromX = 0,
 ): string {
   const sx = info.shape(x);
-  const sy = info.shape(y);
+  let sy = info.shape(y);
+  // Batched MatMul: the gradient's last two axes are x's own (only the batch axes broadcast).
+  if (trailingFromX && sx && sy && sx.length >= trailingFromX && sy.length >= trailingFromX)
+    sy = [...sy.slice(0, sy.length - trailingFromX), ...sx.slice(sx.length - trailingFromX)];
   if (sx && sy && sx.length === sy.length && sx.every((d, i) => d === sy[i])) return g;
   const ry = gradHasOutputRank ? info.rank(y) : undefined;
   if (sx && ry !== undefined && sx.every((d) => typeof d === 'number') && ry >= sx.length)
     return sumToStaticShape(b, g, sx as number[], ry);
+  const known = gradHasOutputRank && sx && sy ? symbolicAxes(sx, sy) : undefined;
+  if (known) return sumOver(b, g, known, sy!.length - sx!.length);
   const shapeX = b.op1('Shape', [x]);
   const shapeG = b.op1('Shape', [g]);
   const rankGap = b.op1('Sub', [b.op1('Shape', [shapeG]), b.op1('Shape', [shapeX])]);
@@ -33,6 +40,32 @@ export function sumToShape(
   const axes = b.op1('Reshape', [b.op1('NonZero', [differs]), b.i64([-1])]);
   const summed = b.op1('ReduceSum', [g, axes], { keepdims: 1, noop_with_empty_axes: 1 });
   return b.op1('Reshape', [summed, shapeX]);
+}
+
+/**
+ * The axes of y to sum when both shapes are known up to symbols: x's missing leading axes, and axes where x has
+ * 1 and y another dim. `undefined` when some axis cannot be told (different symbols: the run-time path decides).
+ */
+function symbolicAxes(sx: StaticDim[], sy: StaticDim[]): number[] | undefined {
+  const lead = sy.length - sx.length;
+  if (lead < 0) return undefined;
+  const axes = Array.from({ length: lead }, (_, i) => i);
+  for (let i = 0; i < sx.length; i++) {
+    const [dx, dy] = [sx[i]!, sy[lead + i]!];
+    if (dx === dy) continue;
+    if (dx === 1) axes.push(lead + i);
+    else return undefined;
+  }
+  return axes;
+}
+
+/** ReduceSum over constant `axes` keeping them, then Squeeze of the `lead` axes x lacks. */
+function sumOver(b: GraphBuilder, g: string, axes: number[], lead: number): string {
+  if (axes.length === 0) return g;
+  const kept = axes.length > lead;
+  const summed = b.op1('ReduceSum', [g, b.i64(axes)], { keepdims: kept ? 1 : 0 });
+  if (!kept || lead === 0) return summed;
+  return b.op1('Squeeze', [summed, b.i64(Array.from({ length: lead }, (_, i) => i))]);
 }
 
 /**

@@ -13,6 +13,7 @@ import { adapterShapes, type AdapterInput } from './adapter-input.js';
 import { emitLoraBranch } from './lora-branch.js';
 import { castIn, castOut, emitMorBranch, type MorParamValues, type MorRouting } from './mor-branch.js';
 import { emitFoldedMorBranch, foldMorWeights } from './mor-folded-branch.js';
+import { emitMorTrainBranch, MOR_TRAIN_BRANCH_MIN_OPSET } from './mor-train-branch.js';
 
 /** Options of {@link applyAdapter}. */
 export interface ApplyAdapterOptions {
@@ -92,7 +93,10 @@ function addParam(
 
 type ParamFn = (suffix: string, dims: number[], data: Float32Array) => string;
 
-/** The MoR branch on the raw parameters (what training differentiates; `paramsAsInputs` feeds them). */
+/**
+ * The MoR branch on the raw parameters (what training differentiates; `paramsAsInputs` feeds them). With
+ * `train` (parameters as inputs, dense routing) the training form of mor-train-branch.ts.
+ */
 function emitUnfolded(
   b: GraphBuilder,
   x: string,
@@ -100,6 +104,7 @@ function emitUnfolded(
   routing: MorRouting,
   scaling: number,
   param: ParamFn,
+  train: { exposeGates: boolean } | null,
 ): { delta: string; gates: string | null } {
   const { r, experts: n } = w;
   const p: MorParamValues = {
@@ -115,6 +120,8 @@ function emitUnfolded(
     p.routerWeight = param('routerWeight', [n, w.dIn], w.routerWeight);
     if (w.routerBias) p.routerBias = param('routerBias', [n], w.routerBias);
   }
+  if (train && routing.mode === 'dense' && b.opset >= MOR_TRAIN_BRANCH_MIN_OPSET)
+    return emitMorTrainBranch(b, x, p, { n, r }, train.exposeGates);
   return emitMorBranch(b, x, p, routing, { n, r, dOut: w.dOut });
 }
 
@@ -182,7 +189,15 @@ export function applyAdapter(
       const scaling = adapter.config.alpha / r;
       const out = options.foldExperts
         ? emitFolded(b, x, w, routing, scaling, param, options.exposeGates ?? false)
-        : emitUnfolded(b, x, w, routing, scaling, param);
+        : emitUnfolded(
+            b,
+            x,
+            w,
+            routing,
+            scaling,
+            param,
+            asInput ? { exposeGates: !!options.exposeGates } : null,
+          );
       delta = out.delta;
       if (options.exposeGates) {
         const name = names.take(`mor_gates.${module}`);

@@ -56,10 +56,10 @@ export class TrainSession {
     if (graphs.hasGradNorm) outputs.push('grad_norm');
     let session: TrainOrtSession;
     try {
-      session = await ort.InferenceSession.create(
-        graphs.trainBytes,
-        trainSessionOptions(device, outputs, resident),
-      );
+      session = await ort.InferenceSession.create(graphs.trainBytes, {
+        ...options.sessionOptions,
+        ...trainSessionOptions(device, outputs, resident),
+      });
     } catch (error) {
       throw explainDeviceFailure(device, error);
     }
@@ -121,7 +121,7 @@ export class TrainSession {
   async evaluate(batch: TrainBatch): Promise<EvalResult> {
     const { task } = this.options;
     checkBatch(batch, task);
-    this.evalSession ??= await this.open(this.graphs.evalBytes, { executionProviders: this.providers() });
+    this.evalSession ??= await this.open(this.graphs.evalBytes, this.sessionOptions());
     const out = await this.evalSession.run({
       ...batchFeeds(this.ort, this.graphs.layout, batch, task),
       ...this.state.feeds(this.graphs.params.keys()),
@@ -189,8 +189,9 @@ export class TrainSession {
     return [...this.graphs.stateOf.keys()].filter((n) => n.startsWith('opt.'));
   }
 
-  private providers(): string[] {
-    return [this.options.device];
+  /** Options of the eval and download sessions: the caller's extras with this device's provider. */
+  private sessionOptions(): Record<string, unknown> {
+    return { ...this.options.sessionOptions, executionProviders: [this.options.device] };
   }
 
   private async open(bytes: Uint8Array, options: Record<string, unknown>): Promise<TrainOrtSession> {
@@ -203,8 +204,7 @@ export class TrainSession {
 
   private download(which: 'params' | 'state'): Promise<TrainOrtSession> {
     const bytes = this.graphs.downloads[which]!;
-    if (!this.downloads.has(which))
-      this.downloads.set(which, this.open(bytes, { executionProviders: this.providers() }));
+    if (!this.downloads.has(which)) this.downloads.set(which, this.open(bytes, this.sessionOptions()));
     return this.downloads.get(which)!;
   }
 }

@@ -94,6 +94,12 @@ export interface TrainSessionOptions {
   dropoutSeed?: number;
   /** Also return each step's raw (unclipped, micro-batch) gradients from `step()` — for tests and debugging. */
   outputGradients?: boolean;
+  /**
+   * Extra onnxruntime session options for the train and eval sessions (`intraOpNumThreads`,
+   * `interOpNumThreads`, `enableProfiling`, …), merged over the ones the session sets (execution provider,
+   * output locations), which win on conflict.
+   */
+  sessionOptions?: Record<string, unknown>;
 }
 
 /** What one `step()` reports. */

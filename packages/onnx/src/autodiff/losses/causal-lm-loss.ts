@@ -1,7 +1,7 @@
 import { TensorProto_DataType as DataType, type GraphProto } from 'onnx-buf';
 import { GraphBuilder } from '../builder.js';
 import { addLossIo } from './add-loss-io.js';
-import { emitCrossEntropy } from './cross-entropy.js';
+import { emitCrossEntropy, IGNORE_INDEX } from './cross-entropy.js';
 
 /** Options of {@link addCausalLmLoss}. */
 export interface CausalLmLossOptions {
@@ -19,8 +19,12 @@ export interface CausalLmLossOptions {
 
 /**
  * Appends the causal language-modelling loss (mor-spec §4, Hugging Face convention): logits at position t
- * predict the label at t+1, so logits drop the last position and labels the first; the loss is the mean
- * cross-entropy over every non-ignored label of the whole batch. Returns the loss tensor name.
+ * predict the label at t+1; the loss is the mean cross-entropy over every non-ignored label of the whole batch.
+ * Returns the loss tensor name.
+ *
+ * The labels are shifted, not the logits: `labels[:, 1:]` padded with one ignored column, so the last position
+ * counts for nothing. Slicing the `[B, T, V]` logits instead would copy them, and the Slice gradient would
+ * scatter a `[B, T, V]` tensor back — the largest tensors of the step, for nothing.
  */
 export function addCausalLmLoss(graph: GraphProto, options: CausalLmLossOptions): string {
   const labels = options.labels ?? 'labels';
@@ -28,9 +32,17 @@ export function addCausalLmLoss(graph: GraphProto, options: CausalLmLossOptions)
   const floatType = options.floatType ?? DataType.FLOAT;
   const b = new GraphBuilder(graph, { prefix: '/loss/', opset: options.opset ?? 17, floatType });
   const axis1 = b.i64([1]);
-  const shiftedLogits = b.op1('Slice', [options.logits, b.i64([0]), b.i64([-1]), axis1]);
-  const shiftedLabels = b.op1('Slice', [labels, axis1, b.i64([Number.MAX_SAFE_INTEGER]), axis1]);
-  emitCrossEntropy(b, shiftedLogits, shiftedLabels, loss);
+  const end = b.i64([Number.MAX_SAFE_INTEGER]);
+  if (b.opset >= 11) {
+    const labels64 = b.op1('Cast', [labels], { to: DataType.INT64 });
+    const next = b.op1('Slice', [labels64, axis1, end, axis1]);
+    // [B, T-1] → [B, T]: one ignored column after the last position (Pad takes int64 from opset 11).
+    const shifted = b.op1('Pad', [next, b.i64([0, 0, 0, 1]), b.i64(IGNORE_INDEX, [])]);
+    emitCrossEntropy(b, options.logits, shifted, loss);
+  } else {
+    const shiftedLogits = b.op1('Slice', [options.logits, b.i64([0]), b.i64([-1]), axis1]);
+    emitCrossEntropy(b, shiftedLogits, b.op1('Slice', [labels, axis1, end, axis1]), loss);
+  }
   addLossIo(graph, labels, ['batch_size', 'sequence_length'], loss, floatType);
   return loss;
 }

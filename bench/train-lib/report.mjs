@@ -1,0 +1,42 @@
+// The text report of bench/train.mjs: one row per variant, then the ratios the targets are about.
+const f = (x, d = 0) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(d) : '—');
+
+export function formatReport(o, results) {
+  const lines = [
+    `Llama h${o.hidden} L${o.layers} heads ${o.heads}/${o.kvHeads} inter ${o.intermediate} vocab ${o.vocab}; ` +
+      `batch ${o.batch}×${o.seq} = ${o.batch * o.seq} tokens/step; MoR r ${o.r} N ${o.experts}, LoRA r ${o.r}, ` +
+      `all 7 projections; AdamW; ${o.threads} threads; median of ${o.steps} steps after ${o.warmup} warm-up`,
+    '',
+    '| variant | step ms (wall) | tokens/s | CPU ms/step | peak RSS MB | setup ms |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const r of Object.values(results)) {
+    if (r.error) lines.push(`| ${r.label} | failed: ${r.error.split('\n')[0]} | | | | |`);
+    else
+      lines.push(
+        `| ${r.label} | ${f(r.stepMs, 1)} | ${f(r.tokPerS)} | ${f(r.cpuMs, 1)} | ${f(r.peakMB)} | ${f(r.createMs)} |`,
+      );
+  }
+  const ok = (k) => results[k] && !results[k].error;
+  const ratio = (a, b, key, d = 2) => (ok(a) && ok(b) ? f(results[a][key] / results[b][key], d) : '—');
+  lines.push(
+    '',
+    `ours / PyTorch throughput: MoR ${ratio('mor', 'torch-mor', 'tokPerS')}×, LoRA ${ratio('lora', 'torch-lora', 'tokPerS')}× (target ≥ 1)`,
+    `ours / PyTorch peak memory: MoR ${ratio('mor', 'torch-mor', 'peakMB')}×, LoRA ${ratio('lora', 'torch-lora', 'peakMB')}×`,
+    `ours / PyTorch CPU time per step: MoR ${ratio('mor', 'torch-mor', 'cpuMs')}×, LoRA ${ratio('lora', 'torch-lora', 'cpuMs')}× (steadier than wall time on a busy machine)`,
+    `MoR / LoRA in our engine: step time ${ratio('mor', 'lora', 'stepMs')}× (CPU time ${ratio('mor', 'lora', 'cpuMs')}×; target ≤ 1.15), peak memory ${ratio('mor', 'lora', 'peakMB')}× (target ≤ 1.2)`,
+    `MoR / LoRA in PyTorch: step time ${ratio('torch-mor', 'torch-lora', 'stepMs')}×, peak memory ${ratio('torch-mor', 'torch-lora', 'peakMB')}×`,
+  );
+  for (const r of Object.values(results))
+    if (r.profile) {
+      const p = r.profile;
+      lines.push(
+        '',
+        `${r.label}: onnxruntime profile, ${f(p.runMs, 1)} ms/run, ${f(p.kernelsPerRun)} kernels/run`,
+      );
+      lines.push(`  by part: ${p.byPart.map(([k, v]) => `${k} ${f(v, 1)}`).join(', ')}`);
+      lines.push(`  by op:   ${p.byOp.map(([k, v]) => `${k} ${f(v, 1)}`).join(', ')}`);
+      lines.push('  top nodes:', ...p.byNode.slice(0, 15).map(([k, v]) => `    ${f(v, 2)} ms  ${k}`));
+    }
+  return lines.join('\n');
+}

@@ -1,0 +1,135 @@
+// One training variant of bench/train.mjs in this process (MoR or LoRA in our engine): builds the Llama, the
+// adapter, a TrainSession (AdamW, CPU), runs warm-up and timed steps and prints `RESULT {json}`.
+import { readdirSync, renameSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { buildLlama } from '@mor/model-builder';
+import { createRng, initLoraLayer, initMorLayer, validateMorConfig } from '@mor/core';
+import { createMorAdapter } from '@mor/format';
+import { TrainSession } from '@mor/transformers';
+import { median, parseTrainArgs } from './args.mjs';
+import { processMemory } from './memory.mjs';
+import { summarizeProfile } from './profile-summary.mjs';
+
+export const PROJECTIONS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
+
+const o = parseTrainArgs(process.argv.slice(2));
+const built = buildLlama({
+  hidden: o.hidden,
+  layers: o.layers,
+  heads: o.heads,
+  kvHeads: o.kvHeads,
+  intermediate: o.intermediate,
+  vocab: o.vocab,
+  seed: o.seed,
+  withoutKvCache: true,
+});
+const linears = built.linears.filter((l) => PROJECTIONS.some((p) => l.module.endsWith(`.${p}`)));
+const rng = createRng(o.seed + 1);
+const alpha = 2 * o.r;
+
+// Fresh adapters as training starts them (B = 0, ω = 1, random A and router): the step does the same work
+// whatever the values are.
+function morAdapter() {
+  const config = validateMorConfig({ r: o.r, alpha, experts: o.experts, targets: PROJECTIONS });
+  const layers = new Map(
+    linears.map((l) => [l.module, initMorLayer({ dIn: l.dIn, dOut: l.dOut, config, rng })]),
+  );
+  return createMorAdapter({ config, layers });
+}
+function loraAdapter() {
+  const layers = new Map(
+    linears.map((l) => [l.module, initLoraLayer({ dIn: l.dIn, dOut: l.dOut, r: o.r, rng })]),
+  );
+  return {
+    kind: 'lora',
+    r: o.r,
+    alpha,
+    scaling: alpha / o.r,
+    useRslora: false,
+    fanInFanOut: false,
+    targets: PROJECTIONS,
+    targetPattern: null,
+    rawConfig: {},
+    taskType: 'CAUSAL_LM',
+    baseModel: null,
+    layers,
+    dtype: 'F32',
+  };
+}
+
+const tokens = o.batch * o.seq;
+const ids = BigInt64Array.from({ length: tokens }, () => BigInt(Math.floor(rng.uniform() * o.vocab)));
+const batch = {
+  inputIds: ids,
+  attentionMask: new BigInt64Array(tokens).fill(1n),
+  labels: ids.slice(),
+  batchSize: o.batch,
+  seqLength: o.seq,
+};
+
+const sessionOptions = { intraOpNumThreads: o.threads, interOpNumThreads: 1 };
+let profileDir = null;
+if (o.profile) {
+  profileDir = resolve(o.profile);
+  mkdirSync(profileDir, { recursive: true });
+  Object.assign(sessionOptions, {
+    enableProfiling: true,
+    profileFilePrefix: join(profileDir, `train-${o.method}`),
+  });
+}
+const before = processMemory();
+const t0 = performance.now();
+const session = await TrainSession.create({
+  model: built.onnx,
+  task: 'causal-lm',
+  method: o.method,
+  adapter: o.method === 'mor' ? morAdapter() : loraAdapter(),
+  optimizer: { kind: 'adamw', lr: 1e-4, weightDecay: 0.01 },
+  device: 'cpu',
+  sessionOptions,
+});
+const createMs = performance.now() - t0;
+const times = [];
+const cpuTimes = [];
+const losses = [];
+let rssStepsMB = 0;
+for (let i = 0; i < o.warmup + o.steps; i++) {
+  const t = performance.now();
+  const c = process.cpuUsage();
+  const { loss } = await session.step(batch, { lr: 1e-4 });
+  if (i >= o.warmup) {
+    times.push(performance.now() - t);
+    const { user, system } = process.cpuUsage(c);
+    cpuTimes.push((user + system) / 1000);
+  }
+  losses.push(loss);
+  rssStepsMB = Math.max(rssStepsMB, processMemory().rssMB ?? 0);
+}
+await session.dispose();
+const stepMs = median(times);
+const result = {
+  method: o.method,
+  stepMs,
+  cpuMs: median(cpuTimes),
+  tokPerS: (tokens * 1000) / stepMs,
+  createMs,
+  times,
+  losses,
+  peakMB: processMemory().peakMB,
+  rssBeforeMB: before.rssMB,
+  rssStepsMB,
+};
+if (profileDir) {
+  // onnxruntime writes the trace when the session is released, named <prefix>_<date>.json.
+  const file = readdirSync(profileDir)
+    .filter((f) => f.startsWith(`train-${o.method}_`))
+    .sort()
+    .at(-1);
+  if (file) {
+    const target = join(profileDir, `train-${o.method}.json`);
+    renameSync(join(profileDir, file), target);
+    result.profile = summarizeProfile(target, o.warmup);
+  }
+}
+console.log(`RESULT ${JSON.stringify(result)}`);

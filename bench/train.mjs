@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+// Training throughput and memory: MoR against LoRA in our engine (TrainSession: one train-step ONNX graph per
+// step, onnxruntime-node CPU, AdamW), and the same model shapes, adapters and optimizer in PyTorch on the CPU
+// (bench/torch_train.py). Every variant runs in its own child process, so each peak RSS (VmHWM) is its own.
+//
+//   node bench/train.mjs [--hidden 256 --layers 4 --heads 4 --kv-heads 2 --intermediate 512 --vocab 4096 \
+//     --batch 8 --seq 128 --steps 10 --warmup 2 --threads 2 --r 8 --experts 8 --seed 0 \
+//     --only mor,lora,torch-mor,torch-lora --json out.json --profile <dir>]
+//
+// Build the packages first (`npm run build`). PyTorch comes from Debian: `apt-get install -y python3-torch
+// libopenblas0-pthread` (without OpenBLAS torch links the reference BLAS and is 5-7x slower).
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { formatReport } from './train-lib/report.mjs';
+import { parseTrainArgs } from './train-lib/args.mjs';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const o = parseTrainArgs(process.argv.slice(2));
+
+const VARIANTS = {
+  mor: { label: 'ours MoR', run: () => node('mor') },
+  lora: { label: 'ours LoRA', run: () => node('lora') },
+  'torch-mor': { label: 'PyTorch MoR', run: () => python('mor') },
+  'torch-lora': { label: 'PyTorch LoRA', run: () => python('lora') },
+};
+
+const common = () => [
+  ...['hidden', 'layers', 'heads', 'kvHeads', 'intermediate', 'vocab', 'batch', 'seq', 'steps', 'warmup']
+    .concat(['threads', 'r', 'experts', 'seed'])
+    .flatMap((k) => [`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, String(o[k])]),
+];
+
+function child(cmd, args, env = {}) {
+  const res = spawnSync(cmd, args, {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (res.error) return { error: res.error.message };
+  const line = res.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  if (res.status !== 0 || !line)
+    return { error: `exit ${res.status ?? res.signal}: ${res.stdout.slice(-500)}` };
+  return JSON.parse(line.slice('RESULT '.length));
+}
+
+function node(method) {
+  const args = [`${here}train-lib/worker.mjs`, '--method', method, ...common()];
+  if (o.profile) args.push('--profile', o.profile);
+  return child(process.execPath, args);
+}
+
+function python(method) {
+  // The BLAS pool must not exceed the thread count we give onnxruntime.
+  const threads = String(o.threads);
+  const env = { OMP_NUM_THREADS: threads, OPENBLAS_NUM_THREADS: threads, MKL_NUM_THREADS: threads };
+  // Debian's python3-torch lives under /usr/bin/python3 (a pyenv python3 on PATH would not see it); PYTHON overrides.
+  const python = process.env.PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+  return child(python, [`${here}torch_train.py`, '--method', method, ...common()], env);
+}
+
+const results = {};
+for (const name of o.only ?? Object.keys(VARIANTS)) {
+  const v = VARIANTS[name];
+  if (!v) throw new Error(`unknown variant ${name} (known: ${Object.keys(VARIANTS).join(', ')})`);
+  process.stderr.write(`running ${v.label}…\n`);
+  results[name] = { label: v.label, ...v.run() };
+}
+console.log(formatReport(o, results));
+if (o.json) writeFileSync(o.json, JSON.stringify({ options: o, results }, null, 2));
