@@ -6,6 +6,9 @@ import type { OptimizerOutputs } from './emit-sgd.js';
 import { valueInfo } from '../value-info.js';
 import { addScalarInput, addStateInput, exposeUpdated, updatedName, type ParamGrad } from './optimizer-io.js';
 
+/** Tensors updated by one fused kernel chain: ≤ 8 storage buffers per WebGPU shader (Concat inputs + output). */
+const MAX_FUSED_TENSORS = 6;
+
 /** Options of {@link emitAdamWUpdate}: torch AdamW hyper-parameters (lr is fed per step). */
 export interface AdamWUpdateOptions extends Omit<AdamWHyper, 'lr'> {
   params: ParamGrad[];
@@ -55,39 +58,54 @@ export function emitAdamWUpdate(graph: GraphProto, options: AdamWUpdateOptions):
   const sizes = shapes.map((s) =>
     s?.every((d) => typeof d === 'number') ? (s as number[]).reduce((a, d) => a * d, 1) : undefined,
   );
-  if (options.params.length > 1 && sizes.every((n) => n !== undefined)) {
-    // Many small tensors (adapters: 2-5 per layer): one update over their concatenation costs ~15 kernels
-    // instead of ~15 per tensor; elementwise, so every value is the same as tensor by tensor.
+  // Many small tensors (adapters: 2-5 per layer): one update over the concatenation of a group costs ~15 kernels
+  // instead of ~15 per tensor; elementwise, so every value is the same as tensor by tensor. Groups stay small
+  // because a WebGPU kernel binds each Concat input / Split output as a storage buffer, and devices allow as few
+  // as 8 per shader (SwiftShader 10): a 30-way Concat fails to compile there.
+  const fuse = (group: number[]) => {
     const flat = (names: string[]) =>
       b.op1(
         'Concat',
         names.map((n) => b.op1('Reshape', [n, b.i64([-1])])),
         { axis: 0 },
       );
+    const pick = <T>(xs: T[]) => group.map((i) => xs[i]!);
+    const params = pick(options.params);
+    const groupState = pick(state);
     const outs = update(
-      flat(options.params.map((p) => p.param)),
-      flat(options.params.map((p) => p.grad)),
-      flat(state.map((s) => s[0]!)),
-      flat(state.map((s) => s[1]!)),
+      flat(params.map((p) => p.param)),
+      flat(params.map((p) => p.grad)),
+      flat(groupState.map((s) => s[0]!)),
+      flat(groupState.map((s) => s[1]!)),
     );
-    const names = [options.params.map((p) => p.param), state.map((s) => s[0]!), state.map((s) => s[1]!)];
+    const names = [params.map((p) => p.param), groupState.map((s) => s[0]!), groupState.map((s) => s[1]!)];
     outs.forEach((whole, k) => {
-      const parts = b.op('Split', [whole, b.i64(sizes as number[])], { axis: 0 }, names[k]!.length);
-      names[k]!.forEach((name, i) => {
+      const parts = b.op('Split', [whole, b.i64(pick(sizes) as number[])], { axis: 0 }, group.length);
+      names[k]!.forEach((name, j) => {
+        const shape = shapes[group[j]!] as number[];
         // The Reshape writes the output itself (no Identity per tensor).
-        const [out] = b.op('Reshape', [parts[i]!, b.i64(shapes[i] as number[])], {}, [updatedName(name)]);
-        graph.output.push(valueInfo(out!, floatType, shapes[i]));
+        const [out] = b.op('Reshape', [parts[j]!, b.i64(shape)], {}, [updatedName(name)]);
+        graph.output.push(valueInfo(out!, floatType, shape));
         (k === 0 ? result.params : result.state).set(name, out!);
       });
     });
-    return result;
-  }
-  options.params.forEach(({ param, grad }, i) => {
+  };
+  const single = (i: number) => {
+    const { param, grad } = options.params[i]!;
     const [m, v] = state[i]!;
     const [next, m2, v2] = update(param, grad, m!, v!);
     result.params.set(param, exposeUpdated(b, info, next, param));
     result.state.set(m!, exposeUpdated(b, info, m2, m!));
     result.state.set(v!, exposeUpdated(b, info, v2, v!));
+  };
+  const fusable = options.params.map((_, i) => i).filter((i) => sizes[i] !== undefined);
+  for (let g = 0; g < fusable.length; g += MAX_FUSED_TENSORS) {
+    const group = fusable.slice(g, g + MAX_FUSED_TENSORS);
+    if (group.length > 1) fuse(group);
+    else single(group[0]!);
+  }
+  options.params.forEach((_, i) => {
+    if (sizes[i] === undefined) single(i);
   });
   return result;
 }
