@@ -1,15 +1,19 @@
 import { defineConfig } from '@playwright/test';
 import type { DemoOptions } from './e2e/fixtures.js';
 
-const PORT = 4317;
+// MOR_DEMO_PORT moves the preview server (e.g. when another checkout's preview holds 4317: outside CI an
+// existing server on the port is reused, and it would serve that checkout's build).
+const PORT = Number(process.env['MOR_DEMO_PORT'] ?? 4317);
 
 export default defineConfig<DemoOptions>({
   testDir: 'e2e',
   outputDir: 'test-results',
   // Both backends run side by side; each loads the model once and walks through the page in order.
   workers: 2,
-  timeout: 120_000,
-  expect: { timeout: 60_000 },
+  // SwiftShader compiles every WebGPU shader on the CPU: the first generation alone can take a minute on a
+  // loaded 2-core machine.
+  timeout: 300_000,
+  expect: { timeout: 180_000 },
   reporter: [['list'], ['html', { open: 'never', outputFolder: 'playwright-report' }]],
   use: {
     baseURL: `http://localhost:${PORT}`,

@@ -7,6 +7,7 @@ import { fetchAdapter, parseAdapterSource } from './model/fetch-adapter.js';
 import { generateGreedy } from './model/generate.js';
 import { loadModel, type LoadedModel } from './model/load-model.js';
 import { chooseBackend, type BackendChoice } from './runtime/backend.js';
+import './train/onnx-train-engine.js';
 import { setupTrainPanel } from './train/train-panel.js';
 import { byId, el, errorMessage } from './ui/dom.js';
 import { renderOutput } from './ui/output-view.js';
@@ -22,6 +23,7 @@ let backend: BackendChoice | null = null;
 let loaded: LoadedModel | null = null;
 let adapter: Adapter | null = null;
 let busy = false;
+let training = false;
 const recorder = new GateRecorder();
 
 function setStatus(text: string, state: 'idle' | 'busy' | 'ready' | 'error'): void {
@@ -30,9 +32,10 @@ function setStatus(text: string, state: 'idle' | 'busy' | 'ready' | 'error'): vo
 }
 
 function updateControls(): void {
-  loadButton.disabled = busy;
-  generateButton.disabled = busy || !loaded;
-  adapterToggle.disabled = busy || !loaded || !adapter;
+  const locked = busy || training;
+  loadButton.disabled = locked;
+  generateButton.disabled = locked || !loaded;
+  adapterToggle.disabled = locked || !loaded || !adapter;
   const attached = loaded && getAttachedAdapter(loaded.model);
   byId('adapter-summary', HTMLSpanElement).textContent = adapter
     ? adapter.kind === 'mor'
@@ -156,9 +159,22 @@ async function generate(): Promise<void> {
 const train = setupTrainPanel({
   loaded: () => loaded,
   adapter: () => adapter,
+  busy: () => busy,
+  setTraining: (on) => {
+    training = on;
+    updateControls();
+  },
+  status: setStatus,
   adopt: async (result) => {
     adapter = result.adapter;
+    // The switch decides, as for a loaded adapter: on → the trained adapter replaces the attached one.
     if (adapterToggle.checked) await applyToggle();
+    // The heat-map on screen belongs to the previous adapter.
+    recorder.reset();
+    heatmap.dataset['gates'] = '';
+    heatmap.replaceChildren(
+      el('p', 'muted', 'The adapter changed (trained in the page): generate with it on to see its router.'),
+    );
     updateControls();
   },
 });

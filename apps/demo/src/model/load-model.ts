@@ -4,8 +4,9 @@ import {
   type PreTrainedModel,
   type PreTrainedTokenizer,
 } from '@huggingface/transformers';
-import { loadWithAdapter } from '@mor/transformers';
+import { loadWithAdapter, type ModelWithSessions } from '@mor/transformers';
 import type { DemoBackend } from '../runtime/backend.js';
+import { baseModelSource, type BaseModelSource } from './base-model-source.js';
 import { configureTransformersEnv, isBundledModel } from '../runtime/configure-env.js';
 
 /** A loaded causal LM with its tokenizer. */
@@ -14,6 +15,8 @@ export interface LoadedModel {
   model: PreTrainedModel;
   tokenizer: PreTrainedTokenizer;
   backend: DemoBackend;
+  /** The base ONNX graph transformers.js loaded (for the training engine). */
+  base: BaseModelSource;
 }
 
 /** Options of {@link loadModel}. */
@@ -48,5 +51,6 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
     device: backend,
     progress_callback,
   });
-  return { modelId, model, tokenizer, backend };
+  const base = await baseModelSource(model as unknown as ModelWithSessions);
+  return { modelId, model, tokenizer, backend, base };
 }

@@ -1,10 +1,11 @@
-// The seam between the demo and the in-browser training engine (autodiff over ONNX, issue 4), which is being
-// built separately. The engine implements `TrainInBrowser` and registers itself with `registerTrainingEngine`;
-// until it does, `trainingEngine()` returns null and the demo's Train button stays disabled with a note saying
-// so. Nothing here fakes a loss.
+// The seam between the demo and the in-browser training engine. The engine (`onnx-train-engine.ts`: TrainSession
+// from @mor/transformers on the page's onnxruntime-web) implements `TrainInBrowser` and registers itself with
+// `registerTrainingEngine` when its module loads; without a registered engine `trainingEngine()` returns null and
+// the Train button stays disabled with a note saying so. Nothing here fakes a loss.
 import type { PreTrainedModel, PreTrainedTokenizer } from '@huggingface/transformers';
 import type { MorAdapter } from '@mor/format';
 import type { TrainExample } from '../data/multitask.js';
+import type { BaseModelSource } from '../model/base-model-source.js';
 import type { DemoBackend } from '../runtime/backend.js';
 
 /** Hyper-parameters the demo exposes. */
@@ -23,15 +24,26 @@ export interface TrainStepReport {
   step: number;
   /** Mean token cross-entropy of the step's batch (completion tokens only). */
   loss: number;
-  /** Tokens per second over the step. */
+  /** Input tokens of the step's batch (attention-mask ones: padding not counted). */
+  tokens: number;
+  /** Label positions the loss was averaged over (completion tokens). */
+  targetTokens: number;
+  /** `tokens` divided by the wall time of the step's `session.run` (measured, not estimated). */
   tokensPerSecond: number;
+  /** Wall time of this step's train-step run. */
+  stepMs: number;
+  /** Wall time since training started (graph build and session creation included). */
   elapsedMs: number;
+  /** Learning rate used for this step. */
+  lr: number;
 }
 
 /** Everything {@link TrainInBrowser} gets. */
 export interface TrainInBrowserOptions extends TrainHyperParameters {
-  /** The base model, loaded by transformers.js (its recorded ONNX source is the graph to differentiate). */
+  /** The base model, loaded by transformers.js (its sessions tell which onnxruntime instance the page runs). */
   model: PreTrainedModel;
+  /** The base ONNX graph transformers.js loaded: what the train step is built from. */
+  base: BaseModelSource;
   tokenizer: PreTrainedTokenizer;
   backend: DemoBackend;
   /** The adapter to start from (its config and weights); the engine must not modify it in place. */
@@ -40,6 +52,8 @@ export interface TrainInBrowserOptions extends TrainHyperParameters {
   /** Aborting stops after the current step; the promise then resolves with the weights reached so far. */
   signal: AbortSignal;
   onStep: (report: TrainStepReport) => void;
+  /** Progress before the first step (tokenizing, building the train graph, creating the session). */
+  onPhase?: (text: string) => void;
 }
 
 /** What training returns: the trained adapter (download / attach it) and the loss of every step run. */
@@ -47,6 +61,14 @@ export interface TrainInBrowserResult {
   adapter: MorAdapter;
   losses: number[];
   stoppedEarly: boolean;
+  /** Building the train graph and creating the onnxruntime session. */
+  setupMs: number;
+  /** Everything, setup and the adapter's download from the device included. */
+  elapsedMs: number;
+  /** Input tokens (non-padding) over all steps. */
+  tokens: number;
+  /** Sum of the steps' train-step run times (what `tokens` were processed in). */
+  stepMs: number;
 }
 
 /** The interface the training engine implements. */
