@@ -35,31 +35,118 @@ function step(title, args) {
 const prompt = 'add 4 13 =';
 step('The bundled base model and its adaptable layers', ['inspect', model]);
 step('A fresh MoR adapter: 4 rank experts sharing one rank-8 pair, on the MLP and attention projections', [
-  'init', '--model', model, '--out', init, '--rank', '8', '--experts', '4', '--seed', '1',
-  '--targets', 'q_proj,v_proj,gate_proj,up_proj,down_proj',
+  'init',
+  '--model',
+  model,
+  '--out',
+  init,
+  '--rank',
+  '8',
+  '--experts',
+  '4',
+  '--seed',
+  '1',
+  '--targets',
+  'q_proj,v_proj,gate_proj,up_proj,down_proj',
 ]);
 step('Base model loss on the held-out rows', ['eval', '--model', model, '--data', evalData]);
 step('Train it (AdamW, linear schedule; eval before and after)', [
-  'train', '--model', model, '--init', init, '--data', train, '--eval-data', evalData, '--out', trained,
-  '--lr', '0.01', '--batch-size', '8', '--max-steps', '60', '--save-every', '30', '--seed', '1',
+  'train',
+  '--model',
+  model,
+  '--init',
+  init,
+  '--data',
+  train,
+  '--eval-data',
+  evalData,
+  '--out',
+  trained,
+  '--lr',
+  '0.01',
+  '--batch-size',
+  '8',
+  '--max-steps',
+  '60',
+  '--save-every',
+  '30',
+  '--seed',
+  '1',
 ]);
 step('The trained adapter', ['inspect', trained]);
-step('Held-out loss with the trained adapter', ['eval', '--model', model, '--adapter', trained, '--data', evalData]);
-step('Generate without the adapter', ['generate', '--model', model, '--prompt', prompt, '--max-new-tokens', '6', '--greedy']);
+step('Held-out loss with the trained adapter', [
+  'eval',
+  '--model',
+  model,
+  '--adapter',
+  trained,
+  '--data',
+  evalData,
+]);
+step('Generate without the adapter', [
+  'generate',
+  '--model',
+  model,
+  '--prompt',
+  prompt,
+  '--max-new-tokens',
+  '6',
+  '--greedy',
+]);
 step('Generate with the adapter (router live)', [
-  'generate', '--model', model, '--adapter', trained, '--prompt', prompt, '--max-new-tokens', '6', '--greedy',
+  'generate',
+  '--model',
+  model,
+  '--adapter',
+  trained,
+  '--prompt',
+  prompt,
+  '--max-new-tokens',
+  '6',
+  '--greedy',
 ]);
 step('Router statistics over the training data, saved as the static gate "mean"', [
-  'gates', '--model', model, '--adapter', trained, '--data', train, '--save-as', 'mean',
+  'gates',
+  '--model',
+  model,
+  '--adapter',
+  trained,
+  '--data',
+  train,
+  '--save-as',
+  'mean',
 ]);
 step('Merge with that gate into a plain model (zero inference overhead)', [
-  'merge', '--model', model, '--adapter', trained, '--gate', 'mean', '--out', merged,
+  'merge',
+  '--model',
+  model,
+  '--adapter',
+  trained,
+  '--gate',
+  'mean',
+  '--out',
+  merged,
 ]);
 step('The merged model generates like the adapter with the same fixed gate', [
-  'generate', '--model', merged, '--prompt', prompt, '--max-new-tokens', '6', '--greedy',
+  'generate',
+  '--model',
+  merged,
+  '--prompt',
+  prompt,
+  '--max-new-tokens',
+  '6',
+  '--greedy',
 ]);
 step('Export the gated adapter as an exact PEFT LoRA', [
-  'export', '--adapter', trained, '--to', 'peft-lora', '--gate', 'mean', '--out', peft,
+  'export',
+  '--adapter',
+  trained,
+  '--to',
+  'peft-lora',
+  '--gate',
+  'mean',
+  '--out',
+  peft,
 ]);
 
 console.log(`
