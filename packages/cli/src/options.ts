@@ -9,8 +9,9 @@ export const modelOption: OptionSpec = {
   required: true,
 };
 export const adapterOption: OptionSpec = {
-  flags: '--adapter <dir>',
-  description: 'MoR or PEFT LoRA adapter directory',
+  flags: '--adapter <dir-or-id>',
+  description:
+    'MoR or PEFT LoRA adapter directory, or a Hub id owner/name[@revision] (pulled with HF_ENDPOINT / HF_TOKEN into $MOR_CACHE or ~/.cache/mor)',
 };
 export const gateOption: OptionSpec = {
   flags: '--gate <spec>',

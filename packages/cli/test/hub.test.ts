@@ -167,4 +167,38 @@ describe('mor push / mor pull', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/^error: required option '--out <dir>' not specified/);
   });
+
+  it('takes a Hub id as --adapter: pulls it into the cache and generates the golden tokens', async () => {
+    const repo = freshRepo();
+    const kv = fixture('tiny-llama-kv');
+    const up = await runCli(
+      ['push', '--adapter', join(kv, 'mor-adapter'), '--repo', repo, '--hub-url', hub.url],
+      { ...cleanEnv, HF_TOKEN: TOKEN },
+    );
+    expect(up.code).toBe(0);
+    const cache = await mkdtemp(join(tmpdir(), 'mor-cli-cache-'));
+    const env = { ...cleanEnv, HF_ENDPOINT: hub.url, MOR_CACHE: cache };
+    const args = ['generate', '--model', kv, '--adapter', repo, '--prompt', 'The small dog'];
+    const r = await runCli([...args, '--max-new-tokens', '12', '--greedy', '--json'], env);
+    expect(r.stderr).not.toContain('error');
+    const golden = JSON.parse(await readFile(join(kv, 'golden.json'), 'utf8'));
+    expect(JSON.parse(r.stdout).token_ids).toEqual(golden.greedy_mor);
+    expect(await readdir(join(cache, repo.replace('/', '--'), 'main'))).toContain(
+      'adapter_model.safetensors',
+    );
+    // The Hub unreachable: the earlier pull of that revision still serves.
+    const offline = await runCli([...args, '--max-new-tokens', '12', '--greedy', '--json'], {
+      ...env,
+      HF_ENDPOINT: 'http://127.0.0.1:9',
+    });
+    expect(JSON.parse(offline.stdout).token_ids).toEqual(golden.greedy_mor);
+    const absent = await runCli(
+      ['generate', '--model', kv, '--adapter', 'tester/absent', '--prompt', 'a'],
+      env,
+    );
+    expectOneLineError(
+      absent,
+      /^error: cannot load adapter from "tester\/absent": no local directory .*not found/,
+    );
+  });
 });
