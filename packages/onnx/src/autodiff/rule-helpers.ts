@@ -41,10 +41,9 @@ export function matmulGrad(c: GradContext): (string | null)[] {
       b.op1('Mul', [b.unsqueeze(a, [-1]), b.unsqueeze(dy, [-2])]),
     ];
   const dA = mm(dy, rb === 2 ? b.op1('Transpose', [w]) : swapLast2(c, w, rb));
-  const dB =
-    rb === 2
-      ? mm(b.op1('Transpose', [b.op1('Flatten', [a], { axis: -1 })]), b.op1('Flatten', [dy], { axis: -1 }))
-      : mm(swapLast2(c, a, ra), dy);
+  // A 2-D operand is its own flattening: no Flatten (a copy kernel) for parameter-only products.
+  const flat = (t: string) => (ra === 2 ? t : b.op1('Flatten', [t], { axis: -1 }));
+  const dB = rb === 2 ? mm(b.op1('Transpose', [flat(a)]), flat(dy)) : mm(swapLast2(c, a, ra), dy);
   return [dA, dB];
 }
 

@@ -61,32 +61,28 @@ export function emitAdamWUpdate(graph: GraphProto, options: AdamWUpdateOptions):
   // Many small tensors (adapters: 2-5 per layer): one update over the concatenation of a group costs ~15 kernels
   // instead of ~15 per tensor; elementwise, so every value is the same as tensor by tensor. Groups stay small
   // because a WebGPU kernel binds each Concat input / Split output as a storage buffer, and devices allow as few
-  // as 8 per shader (SwiftShader 10): a 30-way Concat fails to compile there.
+  // as 8 per shader (SwiftShader 10): a 30-way Concat fails to compile there. A group holds tensors of one
+  // trailing shape (all axes but the first), so Concat and Split run on axis 0 as they are: no Reshape in or
+  // out (one per tensor and state had been ~7 kernels per tensor), and Split writes the outputs itself.
   const fuse = (group: number[]) => {
-    const flat = (names: string[]) =>
-      b.op1(
-        'Concat',
-        names.map((n) => b.op1('Reshape', [n, b.i64([-1])])),
-        { axis: 0 },
-      );
+    const stack = (names: string[]) => b.op1('Concat', names, { axis: 0 });
     const pick = <T>(xs: T[]) => group.map((i) => xs[i]!);
     const params = pick(options.params);
     const groupState = pick(state);
     const outs = update(
-      flat(params.map((p) => p.param)),
-      flat(params.map((p) => p.grad)),
-      flat(groupState.map((s) => s[0]!)),
-      flat(groupState.map((s) => s[1]!)),
+      stack(params.map((p) => p.param)),
+      stack(params.map((p) => p.grad)),
+      stack(groupState.map((s) => s[0]!)),
+      stack(groupState.map((s) => s[1]!)),
     );
     const names = [params.map((p) => p.param), groupState.map((s) => s[0]!), groupState.map((s) => s[1]!)];
+    const rows = group.map((i) => (shapes[i] as number[])[0]!);
     outs.forEach((whole, k) => {
-      const parts = b.op('Split', [whole, b.i64(pick(sizes) as number[])], { axis: 0 }, group.length);
+      const outNames = names[k]!.map((name) => updatedName(name));
+      b.op('Split', [whole, b.i64(rows)], { axis: 0 }, outNames);
       names[k]!.forEach((name, j) => {
-        const shape = shapes[group[j]!] as number[];
-        // The Reshape writes the output itself (no Identity per tensor).
-        const [out] = b.op('Reshape', [parts[j]!, b.i64(shape)], {}, [updatedName(name)]);
-        graph.output.push(valueInfo(out!, floatType, shape));
-        (k === 0 ? result.params : result.state).set(name, out!);
+        graph.output.push(valueInfo(outNames[j]!, floatType, shapes[group[j]!] as number[]));
+        (k === 0 ? result.params : result.state).set(name, outNames[j]!);
       });
     });
   };
@@ -98,14 +94,25 @@ export function emitAdamWUpdate(graph: GraphProto, options: AdamWUpdateOptions):
     result.state.set(m!, exposeUpdated(b, info, m2, m!));
     result.state.set(v!, exposeUpdated(b, info, v2, v!));
   };
-  const fusable = options.params.map((_, i) => i).filter((i) => sizes[i] !== undefined);
-  for (let g = 0; g < fusable.length; g += MAX_FUSED_TENSORS) {
-    const group = fusable.slice(g, g + MAX_FUSED_TENSORS);
-    if (group.length > 1) fuse(group);
-    else single(group[0]!);
+  // Static shapes of rank ≥ 1, grouped by trailing shape in order of first appearance.
+  const byTrailing = new Map<string, number[]>();
+  options.params.forEach((_, i) => {
+    const shape = shapes[i];
+    if (sizes[i] === undefined || !shape || shape.length === 0) return;
+    const key = shape.slice(1).join(',');
+    byTrailing.set(key, [...(byTrailing.get(key) ?? []), i]);
+  });
+  const fused = new Set<number>();
+  for (const members of byTrailing.values()) {
+    for (let g = 0; g < members.length; g += MAX_FUSED_TENSORS) {
+      const group = members.slice(g, g + MAX_FUSED_TENSORS);
+      if (group.length < 2) continue;
+      fuse(group);
+      group.forEach((i) => fused.add(i));
+    }
   }
   options.params.forEach((_, i) => {
-    if (sizes[i] === undefined) single(i);
+    if (!fused.has(i)) single(i);
   });
   return result;
 }
