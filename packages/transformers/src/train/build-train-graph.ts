@@ -38,6 +38,8 @@ export interface TrainGraphs {
   /** Float scalar inputs besides the accumulation ones: `lr`, and `step` for AdamW. */
   scalarInputs: string[];
   accumulate: boolean;
+  /** The graph has adapter dropout: feed `dropout_step` (int32 scalar, the micro-batch number) each run. */
+  hasDropout: boolean;
   hasAuxLoss: boolean;
   hasGradNorm: boolean;
   /** Identity models that copy the parameters / the optimizer state to the host (see DeviceState.download). */
@@ -164,6 +166,7 @@ async function build(o: TrainSessionOptions): Promise<TrainGraphs> {
     gradients,
     scalarInputs: step.scalarInputs,
     accumulate,
+    hasDropout: p > 0,
     hasAuxLoss,
     hasGradNorm: maxGradNorm !== undefined,
   };

@@ -67,10 +67,16 @@ export function addGradientAccumulation(
   // Parameters and optimizer state change only on the updating run.
   const gated = [...step.params, ...step.state];
   for (const [input, output] of gated) {
-    const expose = graph.node.find((n) => n.output[0] === output)!;
+    // Whatever produces the update (an Identity, a Reshape, one output of a fused optimizer's Split), its value
+    // is renamed and the original name re-made as Where(apply, update, unchanged input).
+    const producer = graph.node.find((n) => n.output.includes(output));
+    if (!producer) throw new Error(`grad accumulation: no node produces ${output}`);
     const b = scope(input);
-    expose.input[0] = b.op1('Where', [ACCUM_INPUTS.apply, expose.input[0]!, input]);
-    graph.node.splice(graph.node.indexOf(expose), 0, ...b.nodes);
+    const ungated = `${output}__ungated`;
+    producer.output[producer.output.indexOf(output)] = ungated;
+    b.op('Where', [ACCUM_INPUTS.apply, ungated, input]);
+    b.nodes[b.nodes.length - 1]!.output[0] = output;
+    graph.node.splice(graph.node.indexOf(producer) + 1, 0, ...b.nodes);
   }
   return state;
 }

@@ -3,6 +3,7 @@ import { checkDevice, explainDeviceFailure } from '../devices.js';
 import { transformersOrt } from '../ort-module.js';
 import { adapterFromParams } from './adapter-from-params.js';
 import { batchFeeds, checkBatch, countTargets } from './batch-feeds.js';
+import { DROPOUT_STEP_INPUT } from './adapter-dropout.js';
 import { ACCUM_INPUTS, buildTrainGraphs, type TrainGraphs } from './build-train-graph.js';
 import { DeviceState } from './device-state.js';
 import { trainSessionOptions } from './session-options.js';
@@ -93,6 +94,11 @@ export class TrainSession {
       lr: f32(options.lr),
     };
     if (g.scalarInputs.includes('step')) feeds['step'] = f32(this.steps + 1);
+    if (g.hasDropout) {
+      // Masks follow the micro-batch number, which a resumed session recomputes from the restored step count.
+      const micro = this.steps * (this.options.gradAccum ?? 1) + this.micro.count;
+      feeds[DROPOUT_STEP_INPUT] = new this.ort.Tensor('int32', Int32Array.of(micro) as never, []);
+    }
     let updated = true;
     if (g.accumulate) {
       this.micro = { count: this.micro.count + 1, weight: this.micro.weight + tokens };

@@ -39,7 +39,11 @@ export interface TrainOrt {
   InferenceSession: {
     create(bytes: Uint8Array, options?: Record<string, unknown>): Promise<TrainOrtSession>;
   };
-  Tensor: new (type: 'float32' | 'int64' | 'bool', data: never, dims: readonly number[]) => TrainOrtTensor;
+  Tensor: new (
+    type: 'float32' | 'int32' | 'int64' | 'bool',
+    data: never,
+    dims: readonly number[],
+  ) => TrainOrtTensor;
 }
 
 /** An onnxruntime tensor as far as training touches it. */

@@ -123,6 +123,23 @@ describe('TrainSession optimizers', () => {
     await Promise.all([one.dispose(), acc.dispose()]);
   });
 
+  it('gradient accumulation works with AdamW too: 2 × 1 row (two steps) equals batches of 2 rows', async () => {
+    const rows = goldenRows();
+    const adapter = await loadAdapter(fixture('tiny-llama/mor-adapter'));
+    const adamw = { kind: 'adamw' as const, lr: 0.01 };
+    const one = await TrainSession.create(base(adapter, { optimizer: adamw }));
+    const acc = await TrainSession.create(base(adapter, { optimizer: adamw, gradAccum: 2 }));
+    for (let step = 0; step < 2; step++) {
+      await one.step(lmBatch(rows), { lr: 0.01 });
+      expect((await acc.step(lmBatch([rows[0]!]), { lr: 0.01 })).updated).toBe(false);
+      expect((await acc.step(lmBatch([rows[1]!]), { lr: 0.01 })).updated).toBe(true);
+    }
+    expect(acc.stepCount).toBe(2);
+    expect(maxAdapterDiff(await acc.getAdapter(), adapter)).toBeGreaterThan(1e-3);
+    expect(maxAdapterDiff(await acc.getAdapter(), await one.getAdapter())).toBeLessThan(1e-5);
+    await Promise.all([one.dispose(), acc.dispose()]);
+  });
+
   it('resumes: save adapter + optimizer state after 1 AdamW step, restore, step again = 2 steps straight', async () => {
     const rows = goldenRows();
     const adapter = await loadAdapter(fixture('tiny-llama/mor-adapter'));
