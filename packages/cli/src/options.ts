@@ -40,17 +40,45 @@ export function requiredString(options: Record<string, unknown>, key: string): s
   return v;
 }
 
+/** A flag's text and its value as a number (NaN for blank text); undefined when the flag is absent. */
+function numericFlag(options: Record<string, unknown>, key: string): { text: string; n: number } | undefined {
+  const text = optionalString(options, key);
+  return text === undefined ? undefined : { text, n: text.trim() === '' ? Number.NaN : Number(text) };
+}
+
+/** A finite number flag (`--lr 2e-4`); undefined when absent. */
+export function optionalNumber(
+  options: Record<string, unknown>,
+  key: string,
+  flag: string,
+): number | undefined {
+  const f = numericFlag(options, key);
+  if (f && !Number.isFinite(f.n)) throw new CliError(`${flag} expects a number, got "${f.text}"`);
+  return f?.n;
+}
+
 /** A positive integer flag, e.g. `--max-new-tokens 12`; undefined when absent. */
 export function optionalPositiveInt(
   options: Record<string, unknown>,
   key: string,
   flag: string,
 ): number | undefined {
-  const v = optionalString(options, key);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new CliError(`${flag} expects a positive integer, got "${v}"`);
-  return n;
+  const f = numericFlag(options, key);
+  if (f && (!Number.isSafeInteger(f.n) || f.n < 1))
+    throw new CliError(`${flag} expects a positive integer, got "${f.text}"`);
+  return f?.n;
+}
+
+/** A non-negative integer flag (`--seed 0`); undefined when absent. */
+export function optionalNonNegativeInt(
+  options: Record<string, unknown>,
+  key: string,
+  flag: string,
+): number | undefined {
+  const f = numericFlag(options, key);
+  if (f && (!Number.isSafeInteger(f.n) || f.n < 0))
+    throw new CliError(`${flag} expects an integer ≥ 0, got "${f.text}"`);
+  return f?.n;
 }
 
 /** The loading flags every model command passes through: `--adapter`, `--gate`, `--device`, `--dtype`. */

@@ -10,8 +10,9 @@ import {
   optionalPositiveInt,
   optionalString,
   requiredString,
+  optionalNumber,
 } from '../options.js';
-import { adapterShapeFlags, adapterShapeOptions, optionalNumber } from './init.js';
+import { adapterShapeFlags, adapterShapeOptions } from '../adapter-shape-options.js';
 
 function oneOf<T extends string>(
   options: Record<string, unknown>,
