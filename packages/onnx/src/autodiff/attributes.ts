@@ -3,7 +3,6 @@ import {
   AttributeProtoSchema,
   AttributeProto_AttributeType as AttrType,
   type AttributeProto,
-  type NodeProto,
   type TensorProto,
 } from 'onnx-buf';
 
@@ -25,35 +24,11 @@ export function makeAttribute(name: string, value: AttrValue): AttributeProto {
   return create(AttributeProtoSchema, { name, type: AttrType.TENSOR, t: value });
 }
 
-function find(node: NodeProto, name: string): AttributeProto | undefined {
-  return node.attribute.find((a) => a.name === name);
-}
-
-/** Integer attribute, or `fallback` when absent. */
-export function attrInt(node: NodeProto, name: string, fallback: number): number {
-  const a = find(node, name);
-  return a === undefined ? fallback : Number(a.i);
-}
-
-/** Float attribute, or `fallback` when absent. */
-export function attrFloat(node: NodeProto, name: string, fallback: number): number {
-  const a = find(node, name);
-  return a === undefined ? fallback : a.f;
-}
-
-/** Integer-list attribute, or `undefined` when absent. */
-export function attrInts(node: NodeProto, name: string): number[] | undefined {
-  const a = find(node, name);
-  return a === undefined ? undefined : a.ints.map(Number);
-}
-
-/** String attribute, or `fallback` when absent. */
-export function attrString(node: NodeProto, name: string, fallback: string): string {
-  const a = find(node, name);
-  return a === undefined ? fallback : new TextDecoder().decode(a.s);
-}
-
-/** Tensor attribute (e.g. `Constant.value`), or `undefined`. */
-export function attrTensor(node: NodeProto, name: string): TensorProto | undefined {
-  return find(node, name)?.t;
-}
+// The readers live with the rest of the graph toolkit; the autodiff's rules know them by these names.
+export {
+  intAttr as attrInt,
+  floatAttr as attrFloat,
+  intsAttr as attrInts,
+  stringAttr as attrString,
+  tensorAttr as attrTensor,
+} from '../graph/attributes.js';

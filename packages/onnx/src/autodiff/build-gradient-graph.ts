@@ -7,7 +7,7 @@ import { GRADIENT_RULES } from './gradient-rules.js';
 import { isNonDifferentiableOutput } from './no-gradient.js';
 import type { GradContext } from './rule-context.js';
 import { collectStaticInfo, type StaticInfo } from './static-info.js';
-import { valueInfo } from './value-info.js';
+import { tensorValueInfo } from '../graph/value-info.js';
 import { sumToShape } from './sum-to-shape.js';
 import { floatTensor } from './tensors.js';
 
@@ -143,7 +143,7 @@ export function buildGradientGraph(graph: GraphProto, options: GradientGraphOpti
     const name = (options.gradName ?? ((n: string) => `grad.${n}`))(w);
     b.op('Identity', [total(w)!], {}, [name]);
     gradients.set(w, name);
-    if (options.addOutputs ?? true) graph.output.push(valueInfo(name, floatType, info.shape(w)));
+    if (options.addOutputs ?? true) graph.output.push(tensorValueInfo(name, floatType, info.shape(w)));
   }
   prune(graph, {
     firstNode: forward.length,

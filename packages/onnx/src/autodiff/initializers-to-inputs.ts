@@ -1,5 +1,5 @@
 import type { GraphProto } from 'onnx-buf';
-import { valueInfo } from './value-info.js';
+import { tensorValueInfo } from '../graph/value-info.js';
 import { AutodiffError } from './errors.js';
 
 /**
@@ -15,6 +15,6 @@ export function initializersToInputs(graph: GraphProto, names: string[]) {
   graph.initializer = graph.initializer.filter((t) => !wanted.has(t.name));
   const declared = new Set(graph.input.map((i) => i.name));
   for (const t of moved)
-    if (!declared.has(t.name)) graph.input.push(valueInfo(t.name, t.dataType, t.dims.map(Number)));
+    if (!declared.has(t.name)) graph.input.push(tensorValueInfo(t.name, t.dataType, t.dims.map(Number)));
   return moved;
 }

@@ -55,3 +55,14 @@ export function intsAttr(node: NodeProto, name: string): number[] | undefined {
   const a = node.attribute.find((x) => x.name === name);
   return a === undefined ? undefined : a.ints.map(Number);
 }
+
+/** A string attribute of a node, or `fallback` when absent. */
+export function stringAttr(node: NodeProto, name: string, fallback: string): string {
+  const a = node.attribute.find((x) => x.name === name);
+  return a === undefined ? fallback : new TextDecoder().decode(a.s);
+}
+
+/** A tensor attribute of a node (e.g. `Constant.value`), or undefined when absent. */
+export function tensorAttr(node: NodeProto, name: string): TensorProto | undefined {
+  return node.attribute.find((x) => x.name === name)?.t;
+}

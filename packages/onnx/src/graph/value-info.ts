@@ -10,7 +10,8 @@ import {
 } from 'onnx-buf';
 
 /**
- * A tensor ValueInfo. `dims` entries are sizes or symbolic names; omit `dims` for an unknown shape.
+ * A tensor ValueInfo. `dims` entries are sizes or symbolic names (a name starting with `?` is an unknown dim
+ * that stays unnamed); omit `dims` for an unknown shape.
  */
 export function tensorValueInfo(
   name: string,
@@ -26,7 +27,9 @@ export function tensorValueInfo(
               value:
                 typeof d === 'number'
                   ? { case: 'dimValue', value: BigInt(d) }
-                  : { case: 'dimParam', value: d },
+                  : d.startsWith('?')
+                    ? { case: undefined }
+                    : { case: 'dimParam', value: d },
             }),
           ),
         });

@@ -8,7 +8,7 @@ import { adamwReference } from '../../src/autodiff/reference/adamw.js';
 import { clipGradNormReference } from '../../src/autodiff/reference/clip-grad-norm.js';
 import { learningRate } from '../../src/autodiff/reference/lr-schedule.js';
 import { sgdReference } from '../../src/autodiff/reference/sgd.js';
-import { valueInfo } from '../../src/autodiff/value-info.js';
+import { tensorValueInfo as valueInfo } from '../../src/graph/value-info.js';
 import { graph, modelBytes, rng } from './helpers/onnx-model.js';
 
 const F = DataType.FLOAT;

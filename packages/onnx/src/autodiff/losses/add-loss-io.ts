@@ -1,5 +1,5 @@
 import { TensorProto_DataType as DataType, type GraphProto } from 'onnx-buf';
-import { valueInfo } from '../value-info.js';
+import { tensorValueInfo } from '../../graph/value-info.js';
 import type { StaticDim } from '../static-info.js';
 
 /** Declares `labels` as an int64 graph input (unless it already is one) and `loss` as a scalar output. */
@@ -11,6 +11,6 @@ export function addLossIo(
   floatType: number,
 ): void {
   if (!graph.input.some((i) => i.name === labels))
-    graph.input.push(valueInfo(labels, DataType.INT64, labelDims));
-  if (!graph.output.some((o) => o.name === loss)) graph.output.push(valueInfo(loss, floatType, []));
+    graph.input.push(tensorValueInfo(labels, DataType.INT64, labelDims));
+  if (!graph.output.some((o) => o.name === loss)) graph.output.push(tensorValueInfo(loss, floatType, []));
 }

@@ -3,7 +3,7 @@ import { GraphBuilder } from '../builder.js';
 import { adamwDefaults, type AdamWHyper } from '../reference/adamw.js';
 import { collectStaticInfo } from '../static-info.js';
 import type { OptimizerOutputs } from './emit-sgd.js';
-import { valueInfo } from '../value-info.js';
+import { tensorValueInfo } from '../../graph/value-info.js';
 import { addScalarInput, addStateInput, exposeUpdated, updatedName, type ParamGrad } from './optimizer-io.js';
 
 /** Tensors updated by one fused kernel chain: ≤ 8 storage buffers per WebGPU shader (Concat inputs + output). */
@@ -81,7 +81,7 @@ export function emitAdamWUpdate(graph: GraphProto, options: AdamWUpdateOptions):
       const outNames = names[k]!.map((name) => updatedName(name));
       b.op('Split', [whole, b.i64(rows)], { axis: 0 }, outNames);
       names[k]!.forEach((name, j) => {
-        graph.output.push(valueInfo(outNames[j]!, floatType, shapes[group[j]!] as number[]));
+        graph.output.push(tensorValueInfo(outNames[j]!, floatType, shapes[group[j]!] as number[]));
         (k === 0 ? result.params : result.state).set(name, outNames[j]!);
       });
     });

@@ -1,5 +1,5 @@
 import { TensorProto_DataType as DataType, type GraphProto } from 'onnx-buf';
-import { valueInfo } from '../value-info.js';
+import { tensorValueInfo } from '../../graph/value-info.js';
 import { GraphBuilder } from '../builder.js';
 
 /** Options of {@link emitClipGradNorm}. */
@@ -24,7 +24,7 @@ export function emitClipGradNorm(graph: GraphProto, options: ClipGradNormOptions
   const squares = options.grads.map((g) => b.reduceSum(b.op1('Mul', [g, g]), undefined, false));
   const normName = options.normOutput ?? 'grad_norm';
   const norm = b.op('Sqrt', [squares.length === 1 ? squares[0]! : b.op1('Sum', squares)], {}, [normName])[0]!;
-  graph.output.push(valueInfo(normName, floatType, []));
+  graph.output.push(tensorValueInfo(normName, floatType, []));
   const scale = b.op1('Min', [b.f(1), b.op1('Div', [b.f(options.maxNorm), b.op1('Add', [norm, b.f(1e-6)])])]);
   return new Map(options.grads.map((g) => [g, b.op1('Mul', [g, scale])]));
 }

@@ -1,5 +1,5 @@
 import type { GraphProto } from 'onnx-buf';
-import { valueInfo } from '../value-info.js';
+import { tensorValueInfo } from '../../graph/value-info.js';
 import type { GraphBuilder } from '../builder.js';
 import type { StaticInfo } from '../static-info.js';
 
@@ -16,7 +16,7 @@ export const updatedName = (name: string) => `updated.${name}`;
 
 /** Declares a float scalar graph input (learning rate, step) unless present. */
 export function addScalarInput(graph: GraphProto, name: string, floatType: number): void {
-  if (!graph.input.some((i) => i.name === name)) graph.input.push(valueInfo(name, floatType, []));
+  if (!graph.input.some((i) => i.name === name)) graph.input.push(tensorValueInfo(name, floatType, []));
 }
 
 /** Declares a state input shaped like `param` and returns its name. */
@@ -28,7 +28,7 @@ export function addStateInput(
   floatType: number,
 ): string {
   const name = stateName(slot, param);
-  graph.input.push(valueInfo(name, floatType, info.shape(param)));
+  graph.input.push(tensorValueInfo(name, floatType, info.shape(param)));
   return name;
 }
 
@@ -36,6 +36,6 @@ export function addStateInput(
 export function exposeUpdated(b: GraphBuilder, info: StaticInfo, tensor: string, name: string): string {
   const out = updatedName(name);
   b.op('Identity', [tensor], {}, [out]);
-  b.graph.output.push(valueInfo(out, b.floatType, info.shape(name)));
+  b.graph.output.push(tensorValueInfo(out, b.floatType, info.shape(name)));
   return out;
 }

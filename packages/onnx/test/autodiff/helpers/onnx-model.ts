@@ -8,7 +8,7 @@ import {
   type NodeProto,
 } from 'onnx-buf';
 import { makeAttribute, type AttrValue } from '../../../src/autodiff/attributes.js';
-import { valueInfo } from '../../../src/autodiff/value-info.js';
+import { tensorValueInfo as valueInfo } from '../../../src/graph/value-info.js';
 import type { StaticDim } from '../../../src/autodiff/static-info.js';
 
 /** A node for hand-built test graphs. */
