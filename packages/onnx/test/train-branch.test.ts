@@ -62,69 +62,88 @@ function patched(w: MorLayerWeights, xDims: number[], topK: number | null, optio
 const reference = (w: MorLayerWeights, routing: MorRouting) =>
   morForward({ x: X, baseWeight, weights: w, config: { r: R, alpha: ALPHA }, routing });
 
-describe('training branch (paramsAsInputs, dense routing)', () => {
-  for (const bias of [false, true])
-    for (const xDims of [
-      [T, D_IN],
-      [2, 3, D_IN],
-    ])
-      it(`forward equals morForward (router bias ${bias}, x rank ${xDims.length})`, async () => {
-        const w = randomMor(D_IN, D_OUT, R, N, bias, 11);
-        const { m, res, feeds, trainForm } = patched(w, xDims, null, { routing: 'dense', exposeGates: true });
-        expect(trainForm).toBe(true);
-        // Parameters are graph inputs under their own names, not initializers.
-        expect([...res.params.keys()].sort()).toEqual(
-          PARAMS.filter((p) => bias || p !== 'routerBias')
-            .map((p) => `mor.${MODULE}.${p}`)
-            .sort(),
-        );
-        const out = await run(m, feeds);
-        const ref = reference(w, { mode: 'dense' });
-        expect(out.y!.dims).toEqual([...xDims.slice(0, -1), D_OUT]);
-        expect(maxAbsDiff(out.y!.data as Float32Array, ref.y)).toBeLessThan(1e-5);
-        const gates = out[res.gateOutputs[0]!]!;
-        expect(gates.dims).toEqual([...xDims.slice(0, -1), N]);
-        expect(maxAbsDiff(gates.data as Float32Array, ref.gates)).toBeLessThan(1e-5);
-      });
+// Both down-projection forms: A and the router in one MatMul (default), or apart (what adapter dropout needs).
+for (const separateDownProjection of [false, true])
+  describe(`training branch (paramsAsInputs, dense routing, separateDownProjection ${separateDownProjection})`, () => {
+    for (const bias of [false, true])
+      for (const xDims of [
+        [T, D_IN],
+        [2, 3, D_IN],
+      ])
+        it(`forward equals morForward (router bias ${bias}, x rank ${xDims.length})`, async () => {
+          const w = randomMor(D_IN, D_OUT, R, N, bias, 11);
+          const { m, res, feeds, trainForm } = patched(w, xDims, null, {
+            routing: 'dense',
+            exposeGates: true,
+            separateDownProjection,
+          });
+          // Separate: x·Aᵀ is a MatMul of its own whose weight is Transpose(A) (where dropout is placed).
+          const g = modelGraph(m);
+          const aT = g.node.find((n) => n.opType === 'Transpose' && n.input[0] === `mor.${MODULE}.A`);
+          expect(!!aT && g.node.some((n) => n.opType === 'MatMul' && n.input[1] === aT.output[0])).toBe(
+            separateDownProjection,
+          );
+          expect(trainForm).toBe(true);
+          // Parameters are graph inputs under their own names, not initializers.
+          expect([...res.params.keys()].sort()).toEqual(
+            PARAMS.filter((p) => bias || p !== 'routerBias')
+              .map((p) => `mor.${MODULE}.${p}`)
+              .sort(),
+          );
+          const out = await run(m, feeds);
+          const ref = reference(w, { mode: 'dense' });
+          expect(out.y!.dims).toEqual([...xDims.slice(0, -1), D_OUT]);
+          expect(maxAbsDiff(out.y!.data as Float32Array, ref.y)).toBeLessThan(1e-5);
+          const gates = out[res.gateOutputs[0]!]!;
+          expect(gates.dims).toEqual([...xDims.slice(0, -1), N]);
+          expect(maxAbsDiff(gates.data as Float32Array, ref.gates)).toBeLessThan(1e-5);
+        });
 
-  for (const bias of [false, true])
-    it(`gradients of Σ y·upstream equal morBackward (router bias ${bias})`, async () => {
-      const w = randomMor(D_IN, D_OUT, R, N, bias, 17);
-      const xDims = [2, 3, D_IN];
-      const { m, res, feeds, trainForm } = patched(w, xDims, null, {});
-      expect(trainForm).toBe(true);
-      const g = modelGraph(m);
-      g.initializer.push(floatTensor('upstream', [2, 3, D_OUT], UPSTREAM));
-      g.node.push(
-        node('Mul', ['y', 'upstream'], ['y_up'], '/loss/Mul'),
-        node('ReduceSum', ['y_up'], ['loss'], '/loss/ReduceSum', { keepdims: { int: 0 } }),
-      );
-      g.output.push(tensorValueInfo('loss', DataType.FLOAT, []));
-      const wrt = [...res.params.keys(), 'x'];
-      const { gradients } = buildGradientGraph(g, { loss: 'loss', wrt, opset: 17 });
-      const out = await run(m, feeds);
-      const ref = morBackward({
-        x: X,
-        baseWeight,
-        weights: w,
-        config: { r: R, alpha: ALPHA },
-        routing: { mode: 'dense' },
-        upstream: UPSTREAM,
-      });
-      for (const p of PARAMS) {
-        const want = ref[p];
-        const name = `mor.${MODULE}.${p}`;
-        if (!want) {
-          expect(res.params.has(name), p).toBe(false);
-          continue;
+    for (const bias of [false, true])
+      it(`gradients of Σ y·upstream equal morBackward (router bias ${bias})`, async () => {
+        const w = randomMor(D_IN, D_OUT, R, N, bias, 17);
+        const xDims = [2, 3, D_IN];
+        const { m, res, feeds, trainForm } = patched(w, xDims, null, { separateDownProjection });
+        expect(trainForm).toBe(true);
+        const g = modelGraph(m);
+        g.initializer.push(floatTensor('upstream', [2, 3, D_OUT], UPSTREAM));
+        g.node.push(
+          node('Mul', ['y', 'upstream'], ['y_up'], '/loss/Mul'),
+          node('ReduceSum', ['y_up'], ['loss'], '/loss/ReduceSum', { keepdims: { int: 0 } }),
+        );
+        g.output.push(tensorValueInfo('loss', DataType.FLOAT, []));
+        const wrt = [...res.params.keys(), 'x'];
+        const { gradients } = buildGradientGraph(g, { loss: 'loss', wrt, opset: 17 });
+        // dA comes straight out of the weight-gradient MatMul (dyᵀ·x): the Transpose the MatMul rule emits for a
+        // tall-thin weight and the one of Aᵀ's own rule cancel (fused form: through the Concat's Split).
+        const producer = (t: string) => g.node.find((n) => n.output.includes(t))!;
+        let dA = producer(gradients.get(`mor.${MODULE}.A`)!);
+        if (dA.opType === 'Identity') dA = producer(dA.input[0]!); // the grad.<param> output name
+        if (!separateDownProjection && dA.opType === 'Split') dA = producer(dA.input[0]!);
+        expect(dA.opType).toBe('MatMul');
+        const out = await run(m, feeds);
+        const ref = morBackward({
+          x: X,
+          baseWeight,
+          weights: w,
+          config: { r: R, alpha: ALPHA },
+          routing: { mode: 'dense' },
+          upstream: UPSTREAM,
+        });
+        for (const p of PARAMS) {
+          const want = ref[p];
+          const name = `mor.${MODULE}.${p}`;
+          if (!want) {
+            expect(res.params.has(name), p).toBe(false);
+            continue;
+          }
+          const got = out[gradients.get(name)!]!;
+          expect(got.dims, p).toEqual(res.params.get(name)!.dims);
+          expect(maxAbsDiff(got.data as Float32Array, want), p).toBeLessThan(1e-4);
         }
-        const got = out[gradients.get(name)!]!;
-        expect(got.dims, p).toEqual(res.params.get(name)!.dims);
-        expect(maxAbsDiff(got.data as Float32Array, want), p).toBeLessThan(1e-4);
-      }
-      expect(maxAbsDiff(out[gradients.get('x')!]!.data as Float32Array, ref.x)).toBeLessThan(1e-4);
-    });
-});
+        expect(maxAbsDiff(out[gradients.get('x')!]!.data as Float32Array, ref.x)).toBeLessThan(1e-4);
+      });
+  });
 
 describe('other routings with paramsAsInputs keep the general branch', () => {
   it('top-k and static results equal the reference', async () => {

@@ -16,6 +16,8 @@ export interface TrainStepOptions {
   optimizer: ({ kind: 'sgd' } & Omit<SgdHyper, 'lr'>) | ({ kind: 'adamw' } & Omit<AdamWHyper, 'lr'>);
   /** Clip gradients to this global L2 norm before the update (adds output `grad_norm`). */
   maxGradNorm?: number;
+  /** AdamW: most tensors one fused update concatenates (see AdamWUpdateOptions.maxFusedTensors). */
+  maxFusedTensors?: number;
   opset?: number;
   floatType?: DataType.FLOAT | DataType.DOUBLE;
 }
@@ -50,6 +52,11 @@ export function buildTrainStep(graph: GraphProto, options: TrainStepOptions): Tr
   const outputs =
     optimizer.kind === 'sgd'
       ? emitSgdUpdate(graph, { ...optimizer, params, ...common })
-      : emitAdamWUpdate(graph, { ...optimizer, params, ...common });
+      : emitAdamWUpdate(graph, {
+          ...optimizer,
+          params,
+          ...common,
+          ...(options.maxFusedTensors !== undefined && { maxFusedTensors: options.maxFusedTensors }),
+        });
   return { ...outputs, gradients, scalarInputs: optimizer.kind === 'sgd' ? ['lr'] : ['lr', 'step'] };
 }

@@ -24,6 +24,8 @@ export class GraphBuilder {
   private readonly taken = new Set<string>();
   private readonly constants = new Map<string, string>();
   private counter = 0;
+  /** Transposes emitted here, by output: lets {@link transpose} cancel a transpose of a transpose. */
+  private readonly transposes = new Map<string, { input: string; perm: number[] }>();
 
   constructor(
     readonly graph: GraphProto,
@@ -59,6 +61,8 @@ export class GraphBuilder {
     const outs =
       typeof outputs === 'number' ? Array.from({ length: outputs }, (_, i) => `${name}_out${i}`) : outputs;
     for (const o of outs) this.taken.add(o);
+    if (type === 'Transpose' && Array.isArray(attrs['perm']))
+      this.transposes.set(outs[0]!, { input: inputs[0]!, perm: attrs['perm'] as number[] });
     const attribute = Object.entries(attrs).map(([k, v]) => makeAttribute(k, v));
     this.graph.node.push(
       create(NodeProtoSchema, { name, opType: type, domain, input: inputs, output: outs, attribute }),
@@ -105,6 +109,17 @@ export class GraphBuilder {
     const k = keepdims ? 1 : 0;
     if (this.opset >= 18) return this.op1('ReduceMean', [x, this.i64(axes)], { keepdims: k });
     return this.op1('ReduceMean', [x], { axes, keepdims: k });
+  }
+
+  /**
+   * Transpose by `perm`; when `x` is itself a transpose emitted here whose permutation `perm` undoes, its input
+   * (no kernel). MatMul gradients rely on it: a weight used as `Wᵀ` gets `dW` directly (see matmulGrad).
+   */
+  transpose(x: string, perm: number[]): string {
+    const inner = this.transposes.get(x);
+    if (inner && inner.perm.length === perm.length && perm.every((p, i) => inner.perm[p] === i))
+      return inner.input;
+    return this.op1('Transpose', [x], { perm });
   }
 
   /** Unsqueeze at constant axes (opset 13+ form: axes as input). */

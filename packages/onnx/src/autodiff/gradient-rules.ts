@@ -19,6 +19,19 @@ const op = (c: GradContext, type: string, ...inputs: string[]) => c.b.op1(type, 
 const mul = (c: GradContext, a: string, b: string) => op(c, 'Mul', a, b);
 const reshapeLike = (c: GradContext, g: string, x: string) => op(c, 'Reshape', g, op(c, 'Shape', x));
 const axisOf = (c: GradContext, fallback: number) => attrInt(c.node, 'axis', fallback);
+/** The inputs' extents along the Concat axis: constants when static, else read at run time. */
+function concatSizes(c: GradContext, axis: number): string {
+  const known = c.x.map((x) => {
+    const shape = c.info.shape(x);
+    const d = shape?.[axis < 0 ? shape.length + axis : axis];
+    return typeof d === 'number' ? d : undefined;
+  });
+  if (known.every((d) => d !== undefined)) return c.b.i64(known);
+  const at = c.b.i64([axis]);
+  const sizes = c.x.map((x) => c.b.op1('Gather', [op(c, 'Shape', x), at], { axis: 0 }));
+  return c.b.op1('Concat', sizes, { axis: 0 });
+}
+
 /** The exponent of Pow in the base's float type (Pow allows an integer exponent). */
 const floatExponent = (c: GradContext) =>
   c.info.elemType(c.x[1]!) === c.b.floatType ? c.x[1]! : c.b.op1('Cast', [c.x[1]!], { to: c.b.floatType });
@@ -126,8 +139,12 @@ export const GRADIENT_RULES: ReadonlyMap<string, GradientRule> = new Map<string,
       grad: (c) => {
         const perm = attrInts(c.node, 'perm');
         if (perm === undefined) return [op(c, 'Transpose', dy0(c))]; // reversal is its own inverse
-        const inverse = perm.map((_, i) => perm.indexOf(i));
-        return [c.b.op1('Transpose', [dy0(c)], { perm: inverse })];
+        return [
+          c.b.transpose(
+            dy0(c),
+            perm.map((_, i) => perm.indexOf(i)),
+          ),
+        ];
       },
     },
     Reshape: { grad: (c) => [reshapeLike(c, dy0(c), c.x[0]!), null] },
@@ -136,14 +153,8 @@ export const GRADIENT_RULES: ReadonlyMap<string, GradientRule> = new Map<string,
     Unsqueeze: { minOpset: 13, grad: (c) => [reshapeLike(c, dy0(c), c.x[0]!), null] },
     Concat: {
       grad: (c) => {
-        const axis = c.b.i64([axisOf(c, 0)]);
-        const sizes = c.x.map((x) => c.b.op1('Gather', [op(c, 'Shape', x), axis], { axis: 0 }));
-        return c.b.op(
-          'Split',
-          [dy0(c), c.b.op1('Concat', sizes, { axis: 0 })],
-          { axis: axisOf(c, 0) },
-          c.x.length,
-        );
+        const axis = axisOf(c, 0);
+        return c.b.op('Split', [dy0(c), concatSizes(c, axis)], { axis }, c.x.length);
       },
     },
     Split: {

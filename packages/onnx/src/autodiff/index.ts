@@ -14,7 +14,7 @@ export { addCausalLmLoss, type CausalLmLossOptions } from './losses/causal-lm-lo
 export { addClassificationLoss, type ClassificationLossOptions } from './losses/classification-loss.js';
 export { IGNORE_INDEX } from './losses/cross-entropy.js';
 export { emitSgdUpdate, type SgdUpdateOptions, type OptimizerOutputs } from './optim/emit-sgd.js';
-export { emitAdamWUpdate, type AdamWUpdateOptions } from './optim/emit-adamw.js';
+export { emitAdamWUpdate, WEBGPU_MAX_FUSED_TENSORS, type AdamWUpdateOptions } from './optim/emit-adamw.js';
 export { emitClipGradNorm, type ClipGradNormOptions } from './optim/emit-clip-grad-norm.js';
 export { stateName, updatedName, type ParamGrad } from './optim/optimizer-io.js';
 export { sgdReference, type SgdHyper } from './reference/sgd.js';

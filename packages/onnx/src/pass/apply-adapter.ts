@@ -35,6 +35,11 @@ export interface ApplyAdapterOptions {
    * (`params` lists the folded constants `.down`, `.expand`, `.up`, …). Much faster for one-token decode steps.
    */
   foldExperts?: boolean;
+  /**
+   * Training form (MoR, with `paramsAsInputs`): keep `x·Aᵀ` its own MatMul so adapter dropout can drop x on that
+   * edge alone; by default A and the router share one MatMul (faster). See `mor-train-branch.ts`.
+   */
+  separateDownProjection?: boolean;
   /** Prefix of parameter names: `<prefix>.<module>.A`; default `mor` (MoR) or `lora` (LoRA). */
   prefix?: string;
 }
@@ -104,7 +109,7 @@ function emitUnfolded(
   routing: MorRouting,
   scaling: number,
   param: ParamFn,
-  train: { exposeGates: boolean } | null,
+  train: { exposeGates: boolean; separateDownProjection: boolean } | null,
 ): { delta: string; gates: string | null } {
   const { r, experts: n } = w;
   const p: MorParamValues = {
@@ -121,7 +126,13 @@ function emitUnfolded(
     if (w.routerBias) p.routerBias = param('routerBias', [n], w.routerBias);
   }
   if (train && routing.mode === 'dense' && b.opset >= MOR_TRAIN_BRANCH_MIN_OPSET)
-    return emitMorTrainBranch(b, x, p, { n, r }, train.exposeGates);
+    return emitMorTrainBranch(
+      b,
+      x,
+      p,
+      { n, r, separateDownProjection: train.separateDownProjection },
+      train.exposeGates,
+    );
   return emitMorBranch(b, x, p, routing, { n, r, dOut: w.dOut });
 }
 
@@ -196,7 +207,12 @@ export function applyAdapter(
             routing,
             scaling,
             param,
-            asInput ? { exposeGates: !!options.exposeGates } : null,
+            asInput
+              ? {
+                  exposeGates: !!options.exposeGates,
+                  separateDownProjection: !!options.separateDownProjection,
+                }
+              : null,
           );
       delta = out.delta;
       if (options.exposeGates) {

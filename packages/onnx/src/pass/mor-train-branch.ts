@@ -2,10 +2,15 @@ import type { GraphBuilder } from '../graph/graph-builder.js';
 import { floatTensor } from '../graph/tensor-data.js';
 import type { MorBranchValues, MorParamValues } from './mor-branch.js';
 
-/** Sizes of one MoR layer. */
+/** Sizes of one MoR layer, and how its down-projection is emitted. */
 export interface MorTrainDims {
   n: number;
   r: number;
+  /**
+   * Keep `x·Aᵀ` its own MatMul: adapter dropout (`@mor/transformers` train/adapter-dropout.ts) drops x on exactly
+   * that edge while the router sees x undropped (mor-spec §1). Without dropout A and the router share one MatMul.
+   */
+  separateDownProjection: boolean;
 }
 
 /** First opset the training form supports (the autodiff's Softmax rule reads opset-13 semantics). */
@@ -17,15 +22,16 @@ export const MOR_TRAIN_BRANCH_MIN_OPSET = 13;
  * per token and carry no run-time shape logic:
  *
  * ```
- * u_rep  = (x · Aᵀ) · T_u                     T_u: [r, N·r] 0/1, u_rep[i·r+k] = u[k]
- * l_rep  = (x · W_gᵀ) · E                      E: [N, N·r] 0/1, l_rep[i·r+k] = logit_i
- * g_rep  = Softmax(l_rep (+ b_g · E))          = g_i / r   (r copies of each logit)
- * delta  = (u_rep ⊙ g_rep) · up               up = r·scaling·B_expᵀ  [N·r, d_out]
- * up     = (R_r · Bᵀ) ⊙ (E_N · ω_B) ⊙ vec(ω_A)  parameter-only, once per step: two small MatMuls and Muls
+ * [u, l] = Split(x · [A; W_g]ᵀ)                one MatMul for the down-projection and the router logits
+ * g      = Softmax(l (+ b_g))                  [..., N] (the gates)
+ * u_rep  = u · T_u                             T_u: [r, N·r] 0/1, u_rep[i·r+k] = u[k]
+ * g_rep  = g · E                               E: [N, N·r] 0/1, g_rep[i·r+k] = g_i
+ * delta  = (u_rep ⊙ g_rep) · up                up = scaling·B_expᵀ  [N·r, d_out]
+ * up     = (S · Bᵀ) ⊙ (Eᵀ · ω_B) ⊙ vec(ω_A)    parameter-only, once per step: two small MatMuls and Muls
  * ```
  *
- * `z = g ⊗ u` is `r · u_rep ⊙ g_rep`; the factor r sits in R_r. The gates, when asked for, are
- * `g = g_rep · G` (G sums each expert's r copies).
+ * `u_rep ⊙ g_rep` is `z = g ⊗ u` flattened expert-major. The softmax runs over the N logits (its backward on
+ * `[..., N]`, not `[..., N·r]`). With `separateDownProjection` u and l come from two MatMuls instead.
  */
 export function emitMorTrainBranch(
   b: GraphBuilder,
@@ -44,25 +50,32 @@ export function emitMorTrainBranch(
   const expert = (c: number) => Math.floor(c / r); // column c of a repeated vector belongs to expert c / r
   const rank = (c: number) => c % r;
 
-  // x·Aᵀ stays its own MatMul: adapter dropout (train/adapter-dropout.ts) drops x on exactly that edge.
-  const u = b.op1('MatMul', [x, b.transpose(p.A, [1, 0])]); // [..., r]
-  const l = b.op1('MatMul', [x, b.transpose(p.routerWeight!, [1, 0])]); // [..., N]
+  const [u, l] = downAndRouter(b, x, p, dims);
+  const g = b.softmaxLast(p.routerBias ? b.op1('Add', [l, p.routerBias]) : l); // [..., N]
   const uRep = b.op1('MatMul', [u, constant('tile_u', r, nr, (k, c) => Number(rank(c) === k))]);
-  const spread = constant('spread_logits', n, nr, (i, c) => Number(expert(c) === i));
-  let logits = b.op1('MatMul', [l, spread]);
-  if (p.routerBias) logits = b.op1('Add', [logits, b.op1('MatMul', [p.routerBias, spread])]);
-  const gRep = b.softmaxLast(logits);
+  const gRep = b.op1('MatMul', [g, constant('spread_gates', n, nr, (i, c) => Number(expert(c) === i))]);
   const z = b.op1('Mul', [uRep, gRep]);
 
   const { B, omegaA, omegaB, scaling } = p.expert;
-  const tileB = constant('tile_b', nr, r, (c, k) => (rank(c) === k ? r * scaling : 0)); // r·scaling·Bᵀ per expert
+  const tileB = constant('tile_b', nr, r, (c, k) => (rank(c) === k ? scaling : 0)); // scaling·Bᵀ per expert
   const spreadB = constant('spread_omega_b', nr, n, (c, i) => Number(expert(c) === i));
   const upB = b.op1('MatMul', [tileB, b.transpose(B, [1, 0])]); // [N·r, d_out]
   const upOmegaB = b.op1('MatMul', [spreadB, omegaB]); // [N·r, d_out]
   const omegaACol = b.op1('Reshape', [omegaA, b.ints('omega_a_col', [nr, 1])]);
   const up = b.op1('Mul', [b.op1('Mul', [upB, upOmegaB]), omegaACol]);
   const delta = b.op1('MatMul', [z, up]);
-  if (!withGates) return { delta, gates: null };
-  const gather = constant('gates_from_rep', nr, n, (c, i) => Number(expert(c) === i));
-  return { delta, gates: b.op1('MatMul', [gRep, gather]) };
+  return { delta, gates: withGates ? g : null };
+}
+
+/** `u = x·Aᵀ` `[..., r]` and the router logits `l = x·W_gᵀ` `[..., N]`. */
+function downAndRouter(b: GraphBuilder, x: string, p: MorParamValues, dims: MorTrainDims): [string, string] {
+  const down = (w: string) => b.op1('MatMul', [x, b.transpose(w, [1, 0])]);
+  if (dims.separateDownProjection) return [down(p.A), down(p.routerWeight!)];
+  // Concat of two small parameters (once per step); its gradient is a Split.
+  const both = b.op1('Concat', [p.A, p.routerWeight!], { axis: { int: 0 } }); // [r + N, d_in]
+  const [u, l] = b.op('Split', [down(both), b.ints('split', [dims.r, dims.n])], {
+    attrs: { axis: { int: -1 } },
+    outputs: 2,
+  });
+  return [u!, l!];
 }

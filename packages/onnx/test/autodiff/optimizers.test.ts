@@ -62,60 +62,77 @@ describe('optimizer emitters match the pure references', () => {
     }
   });
 
-  it('AdamW fuses tensors of one trailing shape (Concat/Split on axis 0, no Reshape) with the same values', async () => {
-    // Two [*, 3] groups of sizes 6 and 1 (the single one is updated alone), two 1-D tensors and a scalar.
-    const shapes: Record<string, number[]> = { a: [2, 3], b: [4, 3], c: [5], d: [7], e: [3, 2], s: [] };
-    const names = Object.keys(shapes);
-    const g = graph({
-      nodes: [],
-      inputs: names.flatMap((n) => [
-        { name: n, type: F, dims: shapes[n]! },
-        { name: `g.${n}`, type: F, dims: shapes[n]! },
-      ]),
-      outputs: [],
-    });
-    emitAdamWUpdate(g, { params: names.map((n) => ({ param: n, grad: `g.${n}` })), weightDecay: 0.1 });
-    expect(g.node.filter((n) => n.opType === 'Reshape')).toHaveLength(0);
-    expect(g.node.filter((n) => n.opType === 'Split')).toHaveLength(6); // (p, m, v) × groups {a, b}, {c, d}
-    const s = await session(g);
-    // float32 graph against the float64 reference: step 2 divides by a small √v̂, so a few e-7 apart.
-    const close5 = (a: Float32Array, b: Float32Array) => a.forEach((x, i) => expect(x).toBeCloseTo(b[i]!, 5));
-    const next = rng(6);
-    const size = (n: string) => shapes[n]!.reduce((x, d) => x * d, 1);
-    const vec = (n: string) => Float32Array.from({ length: size(n) }, () => next());
-    const ref = new Map<string, Record<'param' | 'm' | 'v', Float32Array>>(
-      names.map((n) => [n, { param: vec(n), m: new Float32Array(size(n)), v: new Float32Array(size(n)) }]),
-    );
-    const state = (n: string) => ref.get(n)!;
-    let feeds: Record<string, ort.Tensor> = {};
-    for (const n of names) {
-      feeds[n] = t(state(n).param, shapes[n]);
-      feeds[`opt.m.${n}`] = t(state(n).m, shapes[n]);
-      feeds[`opt.v.${n}`] = t(state(n).v, shapes[n]);
-    }
-    for (let step = 1; step <= 2; step++) {
-      const grads = new Map(names.map((n) => [n, vec(n)]));
-      const gradFeeds = Object.fromEntries(names.map((n) => [`g.${n}`, t(grads.get(n)!, shapes[n])]));
-      const r = await s.run({ ...feeds, ...gradFeeds, lr: t([0.05], []), step: t([step], []) });
-      feeds = {};
+  for (const maxFusedTensors of [undefined, 2])
+    it(`AdamW fuses tensors of one trailing shape (Concat/Split on axis 0, no Reshape) with the same values (at most ${maxFusedTensors ?? 'the WebGPU-safe 6'} per group)`, async () => {
+      // Three [*, 3] tensors and one [*, 2] (updated alone), two 1-D tensors and a scalar.
+      const shapes: Record<string, number[]> = {
+        a: [2, 3],
+        b: [4, 3],
+        f: [1, 3],
+        c: [5],
+        d: [7],
+        e: [3, 2],
+        s: [],
+      };
+      const names = Object.keys(shapes);
+      const g = graph({
+        nodes: [],
+        inputs: names.flatMap((n) => [
+          { name: n, type: F, dims: shapes[n]! },
+          { name: `g.${n}`, type: F, dims: shapes[n]! },
+        ]),
+        outputs: [],
+      });
+      emitAdamWUpdate(g, {
+        params: names.map((n) => ({ param: n, grad: `g.${n}` })),
+        weightDecay: 0.1,
+        ...(maxFusedTensors !== undefined && { maxFusedTensors }),
+      });
+      expect(g.node.filter((n) => n.opType === 'Reshape')).toHaveLength(0);
+      // (p, m, v) × groups: {a, b, f}, {c, d}; with at most 2 per group {a, b}, {c, d} (f alone).
+      expect(g.node.filter((n) => n.opType === 'Split')).toHaveLength(6);
+      const widest = Math.max(...g.node.filter((n) => n.opType === 'Concat').map((n) => n.input.length));
+      expect(widest).toBe(maxFusedTensors ?? 3);
+      const s = await session(g);
+      // float32 graph against the float64 reference: step 2 divides by a small √v̂, so a few e-7 apart.
+      const close5 = (a: Float32Array, b: Float32Array) =>
+        a.forEach((x, i) => expect(x).toBeCloseTo(b[i]!, 5));
+      const next = rng(6);
+      const size = (n: string) => shapes[n]!.reduce((x, d) => x * d, 1);
+      const vec = (n: string) => Float32Array.from({ length: size(n) }, () => next());
+      const ref = new Map<string, Record<'param' | 'm' | 'v', Float32Array>>(
+        names.map((n) => [n, { param: vec(n), m: new Float32Array(size(n)), v: new Float32Array(size(n)) }]),
+      );
+      const state = (n: string) => ref.get(n)!;
+      let feeds: Record<string, ort.Tensor> = {};
       for (const n of names) {
-        const { param, m, v } = state(n);
-        const want = adamwReference(param, grads.get(n)!, m, v, step, { lr: 0.05, weightDecay: 0.1 });
-        ref.set(n, want);
-        for (const [key, feed] of [
-          [n, `updated.${n}`],
-          [`opt.m.${n}`, `updated.opt.m.${n}`],
-          [`opt.v.${n}`, `updated.opt.v.${n}`],
-        ] as const) {
-          expect(r[feed]!.dims).toEqual(shapes[n]);
-          feeds[key] = r[feed]!;
-        }
-        close5(r[`updated.${n}`]!.data as Float32Array, want.param);
-        close5(r[`updated.opt.m.${n}`]!.data as Float32Array, want.m);
-        close5(r[`updated.opt.v.${n}`]!.data as Float32Array, want.v);
+        feeds[n] = t(state(n).param, shapes[n]);
+        feeds[`opt.m.${n}`] = t(state(n).m, shapes[n]);
+        feeds[`opt.v.${n}`] = t(state(n).v, shapes[n]);
       }
-    }
-  });
+      for (let step = 1; step <= 2; step++) {
+        const grads = new Map(names.map((n) => [n, vec(n)]));
+        const gradFeeds = Object.fromEntries(names.map((n) => [`g.${n}`, t(grads.get(n)!, shapes[n])]));
+        const r = await s.run({ ...feeds, ...gradFeeds, lr: t([0.05], []), step: t([step], []) });
+        feeds = {};
+        for (const n of names) {
+          const { param, m, v } = state(n);
+          const want = adamwReference(param, grads.get(n)!, m, v, step, { lr: 0.05, weightDecay: 0.1 });
+          ref.set(n, want);
+          for (const [key, feed] of [
+            [n, `updated.${n}`],
+            [`opt.m.${n}`, `updated.opt.m.${n}`],
+            [`opt.v.${n}`, `updated.opt.v.${n}`],
+          ] as const) {
+            expect(r[feed]!.dims).toEqual(shapes[n]);
+            feeds[key] = r[feed]!;
+          }
+          close5(r[`updated.${n}`]!.data as Float32Array, want.param);
+          close5(r[`updated.opt.m.${n}`]!.data as Float32Array, want.m);
+          close5(r[`updated.opt.v.${n}`]!.data as Float32Array, want.v);
+        }
+      }
+    });
 
   it('SGD with momentum and weight decay over three steps', async () => {
     const g = paramGraph();

@@ -7,6 +7,7 @@ import {
   decomposeFusedOps,
   encodeModelBytes,
   opsetVersion,
+  WEBGPU_MAX_FUSED_TENSORS,
   type ModelProto,
   type TrainStepOptions,
 } from '@mor/onnx';
@@ -74,7 +75,12 @@ function trainables(model: ModelProto, o: TrainSessionOptions, exposeGates: bool
     throw new TrainSetupError(
       `method "${o.method}" needs a ${o.method} adapter (got ${o.adapter?.kind ?? 'none'})`,
     );
-  const applied = applyAdapter(model, o.adapter, { paramsAsInputs: true, exposeGates });
+  // Dropout drops x on the x·Aᵀ edge alone, so that MatMul must stay apart from the router's.
+  const applied = applyAdapter(model, o.adapter, {
+    paramsAsInputs: true,
+    exposeGates,
+    separateDownProjection: dropoutOf(o) > 0,
+  });
   return { params: new Map(applied.params), gates: applied.gateOutputs };
 }
 
@@ -131,6 +137,8 @@ async function build(o: TrainSessionOptions): Promise<TrainGraphs> {
     params: [...params.keys()],
     optimizer: optimizerOf(o),
     maxGradNorm,
+    // WebGPU binds every Concat input as a storage buffer (as few as 8 per shader): small groups there only.
+    maxFusedTensors: (o.device ?? 'cpu') === 'webgpu' ? WEBGPU_MAX_FUSED_TENSORS : Infinity,
     opset,
   });
   const gradOutputs = new Set(step.gradients.values());

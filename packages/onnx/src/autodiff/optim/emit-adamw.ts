@@ -6,8 +6,11 @@ import type { OptimizerOutputs } from './emit-sgd.js';
 import { tensorValueInfo } from '../../graph/value-info.js';
 import { addScalarInput, addStateInput, exposeUpdated, updatedName, type ParamGrad } from './optimizer-io.js';
 
-/** Tensors updated by one fused kernel chain: ≤ 8 storage buffers per WebGPU shader (Concat inputs + output). */
-const MAX_FUSED_TENSORS = 6;
+/**
+ * Default of {@link AdamWUpdateOptions.maxFusedTensors}: ≤ 8 storage buffers per WebGPU shader (Concat inputs +
+ * output), the smallest limit of the backends we run on.
+ */
+export const WEBGPU_MAX_FUSED_TENSORS = 6;
 
 /** Options of {@link emitAdamWUpdate}: torch AdamW hyper-parameters (lr is fed per step). */
 export interface AdamWUpdateOptions extends Omit<AdamWHyper, 'lr'> {
@@ -18,6 +21,11 @@ export interface AdamWUpdateOptions extends Omit<AdamWHyper, 'lr'> {
   step?: string;
   opset?: number;
   floatType?: DataType.FLOAT | DataType.DOUBLE;
+  /**
+   * Most tensors one fused update concatenates (default {@link WEBGPU_MAX_FUSED_TENSORS}, safe everywhere).
+   * Backends without a per-kernel buffer limit (CPU, CUDA, WASM) take `Infinity`: one update per shape class.
+   */
+  maxFusedTensors?: number;
 }
 
 /**
@@ -59,8 +67,8 @@ export function emitAdamWUpdate(graph: GraphProto, options: AdamWUpdateOptions):
     s?.every((d) => typeof d === 'number') ? (s as number[]).reduce((a, d) => a * d, 1) : undefined,
   );
   // Many small tensors (adapters: 2-5 per layer): one update over the concatenation of a group costs ~15 kernels
-  // instead of ~15 per tensor; elementwise, so every value is the same as tensor by tensor. Groups stay small
-  // because a WebGPU kernel binds each Concat input / Split output as a storage buffer, and devices allow as few
+  // instead of ~15 per tensor; elementwise, so every value is the same as tensor by tensor. On WebGPU groups stay
+  // small because a kernel binds each Concat input / Split output as a storage buffer, and devices allow as few
   // as 8 per shader (SwiftShader 10): a 30-way Concat fails to compile there. A group holds tensors of one
   // trailing shape (all axes but the first), so Concat and Split run on axis 0 as they are: no Reshape in or
   // out (one per tensor and state had been ~7 kernels per tensor), and Split writes the outputs itself.
@@ -103,9 +111,10 @@ export function emitAdamWUpdate(graph: GraphProto, options: AdamWUpdateOptions):
     byTrailing.set(key, [...(byTrailing.get(key) ?? []), i]);
   });
   const fused = new Set<number>();
+  const most = Math.max(2, options.maxFusedTensors ?? WEBGPU_MAX_FUSED_TENSORS);
   for (const members of byTrailing.values()) {
-    for (let g = 0; g < members.length; g += MAX_FUSED_TENSORS) {
-      const group = members.slice(g, g + MAX_FUSED_TENSORS);
+    for (let g = 0; g < members.length; g += most) {
+      const group = members.slice(g, g + most);
       if (group.length < 2) continue;
       fuse(group);
       group.forEach((i) => fused.add(i));
