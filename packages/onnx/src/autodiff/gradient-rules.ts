@@ -32,6 +32,37 @@ function concatSizes(c: GradContext, axis: number): string {
   return c.b.op1('Concat', sizes, { axis: 0 });
 }
 
+/**
+ * A Slice with unit steps and constant starts/ends/axes over static extents is a crop: its gradient is dy padded
+ * back with zeros (one Pad) instead of a scatter over x's flat positions (Range, Reshape, ScatterElements over
+ * all of x: the rotary halves of every attention layer). Returns Pad's `pads`, or undefined for the general case.
+ */
+function sliceAsPads(c: GradContext): number[] | undefined {
+  if (c.b.opset < 11) return undefined; // pads as an input from 11
+  const [x, starts, ends, axesIn, steps] = c.x;
+  const shape = c.info.shape(x!);
+  const known = (t: string | undefined) => (t ? c.info.intValues(t) : undefined);
+  const [s, e] = [known(starts), known(ends)];
+  const axes = axesIn ? known(axesIn) : s?.map((_, i) => i);
+  const stepValues = steps ? known(steps) : s?.map(() => 1);
+  const numbers = (v: unknown[] | undefined): v is number[] => !!v && v.every((d) => typeof d === 'number');
+  if (!shape || !numbers(s) || !numbers(e) || !numbers(axes) || !numbers(stepValues)) return undefined;
+  if (stepValues.some((step) => step !== 1)) return undefined;
+  const rank = shape.length;
+  const pads = new Array<number>(2 * rank).fill(0);
+  for (let i = 0; i < axes.length; i++) {
+    const axis = axes[i]! < 0 ? axes[i]! + rank : axes[i]!;
+    const dim = shape[axis];
+    if (typeof dim !== 'number') return undefined;
+    const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + dim : v, 0), dim);
+    const start = clamp(s[i]!);
+    const end = Math.max(clamp(e[i]!), start);
+    pads[axis] = start;
+    pads[rank + axis] = dim - end;
+  }
+  return pads;
+}
+
 /** The exponent of Pow in the base's float type (Pow allows an integer exponent). */
 const floatExponent = (c: GradContext) =>
   c.info.elemType(c.x[1]!) === c.b.floatType ? c.x[1]! : c.b.op1('Cast', [c.x[1]!], { to: c.b.floatType });
@@ -167,6 +198,8 @@ export const GRADIENT_RULES: ReadonlyMap<string, GradientRule> = new Map<string,
     Slice: {
       minOpset: 10, // starts/ends/axes/steps as inputs
       grad: (c) => {
+        const pads = sliceAsPads(c);
+        if (pads) return [c.b.op1('Pad', [dy0(c), c.b.i64(pads)]), null, null, null, null];
         const positions = c.b.op1('Slice', [flatPositions(c, c.x[0]!), ...c.x.slice(1)]);
         return [scatterFlat(c, c.x[0]!, positions, false), null, null, null, null];
       },

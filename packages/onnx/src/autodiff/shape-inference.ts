@@ -111,7 +111,11 @@ function divide(total: StaticDim, known: StaticDim[]): StaticDim | undefined {
   return product([n, ...symbols]);
 }
 
-/** Element-wise Add/Sub/Mul of shape values: numbers, and the symbolic cases exports use (n−n, n+0, n·1). */
+/**
+ * Element-wise Add/Sub/Mul/Div of shape values: numbers, and the symbolic cases exports use (n−n, n+0, n·1).
+ * Div only where it divides exactly (`head_dim / 2` of rotary halves): then integer and float division agree,
+ * and element types are not tracked here.
+ */
 function arithmetic(
   op: string,
   a: StaticDim[] | undefined,
@@ -120,7 +124,15 @@ function arithmetic(
   if (!a || !b || (a.length !== b.length && a.length !== 1 && b.length !== 1)) return undefined;
   const one = (p: StaticDim, q: StaticDim): StaticDim | undefined => {
     if (typeof p === 'number' && typeof q === 'number')
-      return op === 'Add' ? p + q : op === 'Sub' ? p - q : op === 'Mul' ? p * q : undefined;
+      return op === 'Add'
+        ? p + q
+        : op === 'Sub'
+          ? p - q
+          : op === 'Mul'
+            ? p * q
+            : op === 'Div' && q !== 0 && p % q === 0
+              ? p / q
+              : undefined;
     if (op === 'Sub') return p === q ? 0 : q === 0 ? p : undefined;
     if (op === 'Add') return p === 0 ? q : q === 0 ? p : undefined;
     if (op === 'Mul') return product([p, q]);

@@ -158,6 +158,12 @@ describe('shape inference vs onnxruntime', () => {
           node('Slice', ['x', 'zero', 'big', 'one'], ['sl_all']),
           node('Slice', ['x', 'one', 'big', 'one'], ['sl_sym']),
           node('Slice', ['x', 'minus1', 'zero', 'two', 'minus2'], ['sl_neg']),
+          // rotary halves: the split point is the last extent / 2, computed from Shape
+          node('Shape', ['x'], ['xs']),
+          node('Gather', ['xs', 'two'], ['last']),
+          node('Div', ['last', 'two'], ['half']),
+          node('Slice', ['x', 'zero', 'half', 'two'], ['sl_half1']),
+          node('Slice', ['x', 'half', 'big', 'two'], ['sl_half2']),
         ],
         inputs: { x: ['batch', 'seq', 6], y: ['batch', 'seq', 2], z: ['batch', 'seq', 6] },
         inits: [
@@ -180,6 +186,8 @@ describe('shape inference vs onnxruntime', () => {
           sl_all: ['batch', 'seq', 6],
           sl_sym: ['batch', '?', 6],
           sl_neg: ['batch', 'seq', 3],
+          sl_half1: ['batch', 'seq', 3],
+          sl_half2: ['batch', 'seq', 3],
         },
       },
       sizes,

@@ -222,6 +222,18 @@ export const FD_CASES: FdCase[] = [
   withInts(
     {
       op: ':Slice',
+      label: 'Slice unit steps, static extents (the gradient is a Pad)',
+      inputs: { x: [4, 5, 3] },
+      nodes: [node('Slice', ['x', 'st', 'en', 'ax'], ['y'])],
+      outputs: ['y'],
+    },
+    // Negative start, an end past the extent (PyTorch's INT64_MAX "to the end" is beyond float precision: 1e12
+    // stands in), a negative axis.
+    { st: ints([1, -2]), en: ints([3, 1e12]), ax: ints([0, -2]) },
+  ),
+  withInts(
+    {
+      op: ':Slice',
       label: 'Slice steps',
       inputs: { x: [4, 5] },
       nodes: [node('Slice', ['x', 'st', 'en', 'ax', 'sp'], ['y'])],
