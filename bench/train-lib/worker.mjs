@@ -1,5 +1,7 @@
 // One training variant of bench/train.mjs in this process (MoR or LoRA in our engine): builds the Llama, the
 // adapter, a TrainSession (AdamW, CPU), runs warm-up and timed steps and prints `RESULT {json}`.
+// `--method mor+lora` builds both sessions and alternates their steps (the order flips every pair), so both see
+// the same machine: the median of the per-pair ratios is the steady MoR/LoRA number on a shared machine.
 import { readdirSync, renameSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -79,31 +81,74 @@ if (o.profile) {
   });
 }
 const before = processMemory();
-const t0 = performance.now();
-const session = await TrainSession.create({
-  model: built.onnx,
-  task: 'causal-lm',
-  method: o.method,
-  adapter: o.method === 'mor' ? morAdapter() : loraAdapter(),
-  optimizer: { kind: 'adamw', lr: 1e-4, weightDecay: 0.01 },
-  device: 'cpu',
-  sessionOptions,
-});
-const createMs = performance.now() - t0;
+
+async function createSession(method) {
+  const t0 = performance.now();
+  const session = await TrainSession.create({
+    model: built.onnx,
+    task: 'causal-lm',
+    method,
+    adapter: method === 'mor' ? morAdapter() : loraAdapter(),
+    optimizer: { kind: 'adamw', lr: 1e-4, weightDecay: 0.01 },
+    device: 'cpu',
+    sessionOptions,
+  });
+  return { session, createMs: performance.now() - t0 };
+}
+
+/** One step: wall and process CPU milliseconds, and the loss. */
+async function timedStep(session) {
+  const t = performance.now();
+  const c = process.cpuUsage();
+  const { loss } = await session.step(batch, { lr: 1e-4 });
+  const { user, system } = process.cpuUsage(c);
+  return { ms: performance.now() - t, cpuMs: (user + system) / 1000, loss };
+}
+
+if (o.method === 'mor+lora') {
+  const mor = await createSession('mor');
+  const lora = await createSession('lora');
+  const pairs = [];
+  for (let i = 0; i < o.warmup + o.steps; i++) {
+    const order = i % 2 ? [lora, mor] : [mor, lora];
+    // A pause before each step: onnxruntime's pool threads spin a little after a run, and the other session's
+    // spinning threads would steal the cores from this one.
+    const settled = async (s) => (await new Promise((r) => setTimeout(r, 30)), timedStep(s));
+    const [first, second] = [await settled(order[0].session), await settled(order[1].session)];
+    const [m, l] = i % 2 ? [second, first] : [first, second];
+    if (i >= o.warmup) pairs.push({ mor: m, lora: l });
+  }
+  await mor.session.dispose();
+  await lora.session.dispose();
+  const ratios = pairs.map((p) => p.mor.ms / p.lora.ms).sort((a, b) => a - b);
+  const q = (f) => ratios[Math.min(ratios.length - 1, Math.floor(f * ratios.length))];
+  console.log(
+    `RESULT ${JSON.stringify({
+      method: o.method,
+      morMs: median(pairs.map((p) => p.mor.ms)),
+      loraMs: median(pairs.map((p) => p.lora.ms)),
+      ratio: median(ratios),
+      ratioQ1: q(0.25),
+      ratioQ3: q(0.75),
+      cpuRatio: median(pairs.map((p) => p.mor.cpuMs / p.lora.cpuMs)),
+      pairs: pairs.length,
+    })}`,
+  );
+  process.exit(0);
+}
+
+const { session, createMs } = await createSession(o.method);
 const times = [];
 const cpuTimes = [];
 const losses = [];
 let rssStepsMB = 0;
 for (let i = 0; i < o.warmup + o.steps; i++) {
-  const t = performance.now();
-  const c = process.cpuUsage();
-  const { loss } = await session.step(batch, { lr: 1e-4 });
+  const step = await timedStep(session);
   if (i >= o.warmup) {
-    times.push(performance.now() - t);
-    const { user, system } = process.cpuUsage(c);
-    cpuTimes.push((user + system) / 1000);
+    times.push(step.ms);
+    cpuTimes.push(step.cpuMs);
   }
-  losses.push(loss);
+  losses.push(step.loss);
   rssStepsMB = Math.max(rssStepsMB, processMemory().rssMB ?? 0);
 }
 await session.dispose();

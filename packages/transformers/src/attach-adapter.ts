@@ -5,6 +5,8 @@ import { tapGates, type GateCallback } from './gate-tap.js';
 import { buildPatchedModel, type PatchOptions } from './graph-patch.js';
 import { sessionClassOf, type OrtSessionLike, type OrtSessionOptions } from './ort-types.js';
 import { getSessionSource, type SessionSource } from './session-sources.js';
+import { openSessionModel } from './session-model.js';
+import { runningInNode } from './ort-module.js';
 
 /** A transformers.js model as far as adapters care: its ONNX Runtime sessions by name. */
 export interface ModelWithSessions {
@@ -121,9 +123,14 @@ async function buildState(
   }
   // transformers.js' options may point at the original's external data files; the new model carries its own.
   const { externalData: _dropped, ...sessionOptions } = src.options;
-  if (patched.externalData.length > 0) sessionOptions['externalData'] = patched.externalData;
-  // Through the original session's own class: the same onnxruntime module instance as transformers.js.
-  const created = await sessionClassOf(original).create(patched.bytes, sessionOptions);
+  // Through the original session's own class: the same onnxruntime module instance as transformers.js (in Node
+  // onnxruntime-node, which opens large weights from mapped files: see openSessionModel).
+  const created = await openSessionModel(
+    patched,
+    (source, o) => sessionClassOf(original).create(source, o),
+    sessionOptions,
+    runningInNode(),
+  );
   if (original.config) created.config = original.config;
   const installed = options.onGates ? tapGates(created, patched.gateOutputs, options.onGates) : created;
   model.sessions[name] = installed;

@@ -1,5 +1,6 @@
 import type { Adapter } from '@mor/format';
-import { applyAdapter, decodeModel, encodeModel, type ModelProto } from '@mor/onnx';
+import { applyAdapter, decodeModel, type ModelProto } from '@mor/onnx';
+import { encodeForSession } from './session-model.js';
 import type { SessionSource } from './session-sources.js';
 import { resolveGate, type GateSpec } from './gate-spec.js';
 import { AdapterAttachError } from './errors.js';
@@ -23,9 +24,6 @@ export interface PatchedModel {
   readonly modules: ReadonlyMap<string, string>;
 }
 
-/** Protobuf messages stop at 2 GiB; past this, tensors of at least this many bytes move to external data. */
-const EXTERNAL_THRESHOLD = 1 << 20;
-
 /** Reads the ONNX graph a session was created from, external data included. */
 async function readGraph(src: SessionSource): Promise<ModelProto> {
   if (typeof src.source === 'string') {
@@ -44,30 +42,6 @@ async function readGraph(src: SessionSource): Promise<ModelProto> {
       );
     },
   });
-}
-
-function encode(model: ModelProto): Pick<PatchedModel, 'bytes' | 'externalData'> {
-  try {
-    return { bytes: encodeModel(model).model, externalData: [] };
-  } catch (error) {
-    // Over the protobuf limit: hand big tensors to onnxruntime as in-memory external data instead.
-    const { model: bytes, externalData } = encodeModel(model, { externalDataThreshold: EXTERNAL_THRESHOLD });
-    if (externalData.length === 0) throw error;
-    return {
-      bytes,
-      externalData: externalData.map((f) => ({ path: f.location, data: concat(f.chunks, f.byteLength) })),
-    };
-  }
-}
-
-function concat(chunks: Uint8Array[], byteLength: number): Uint8Array {
-  const out = new Uint8Array(byteLength);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
 }
 
 /**
@@ -97,5 +71,5 @@ export async function buildPatchedModel(
   });
   const modules = new Map<string, string>();
   for (const [module, layer] of result.layers) modules.set(module, layer.nodes[0] ?? layer.outputNode);
-  return { ...encode(graph), gateOutputs: result.gateOutputs, modules };
+  return { ...encodeForSession(graph), gateOutputs: result.gateOutputs, modules };
 }

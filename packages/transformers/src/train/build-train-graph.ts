@@ -5,12 +5,12 @@ import {
   buildTrainStep,
   decodeModel,
   decomposeFusedOps,
-  encodeModelBytes,
   opsetVersion,
   WEBGPU_MAX_FUSED_TENSORS,
   type ModelProto,
   type TrainStepOptions,
 } from '@mor/onnx';
+import { encodeForSession, type SessionModel } from '../session-model.js';
 import { addAdapterDropout } from './adapter-dropout.js';
 import { encodeEvalModel } from './eval-outputs.js';
 import { encodeIdentityModel } from './identity-model.js';
@@ -24,9 +24,9 @@ import type { HostTensor, TrainSessionOptions } from './types.js';
 /** The two graphs of a training session and how to feed them. */
 export interface TrainGraphs {
   /** forward → loss → gradients → update: one `run` per (micro-)step. */
-  trainBytes: Uint8Array;
+  trainModel: SessionModel;
   /** forward → loss (+ `correct` for seq-cls), parameters as inputs: evaluation. */
-  evalBytes: Uint8Array;
+  evalModel: SessionModel;
   layout: ModelInputLayout;
   /** Trainable tensors (graph inputs) with their initial values. */
   params: Map<string, HostTensor>;
@@ -120,7 +120,7 @@ async function build(o: TrainSessionOptions): Promise<TrainGraphs> {
   if (o.task === 'causal-lm') addCausalLmLoss(graph, common);
   else if (o.task === 'seq-cls') addClassificationLoss(graph, common);
   else throw new TrainSetupError(`unknown task "${String(o.task)}": expected causal-lm, seq-cls`);
-  const evalBytes = encodeEvalModel(model, o.task, opset);
+  const evalModel = encodeEvalModel(model, o.task, opset, o.externalDataThreshold);
 
   const p = o.method === 'full' ? 0 : dropoutOf(o);
   const downProjections = [...params.keys()].filter((n) => n.endsWith('.A'));
@@ -165,8 +165,8 @@ async function build(o: TrainSessionOptions): Promise<TrainGraphs> {
       params: encodeIdentityModel(model, paramDims),
       state: optState.length ? encodeIdentityModel(model, new Map(optState)) : null,
     },
-    trainBytes: encodeModelBytes(model),
-    evalBytes,
+    trainModel: encodeForSession(model, o.externalDataThreshold),
+    evalModel,
     layout,
     params,
     carried,

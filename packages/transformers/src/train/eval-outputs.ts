@@ -1,18 +1,18 @@
-import {
-  DataType,
-  GraphBuilder,
-  UniqueNames,
-  encodeModelBytes,
-  tensorValueInfo,
-  type ModelProto,
-} from '@mor/onnx';
+import { DataType, GraphBuilder, UniqueNames, tensorValueInfo, type ModelProto } from '@mor/onnx';
+import { encodeForSession, type SessionModel } from '../session-model.js';
 
 /**
  * Encodes the forward+loss graph as the evaluation model: outputs `loss` and, for sequence classification,
  * `correct` (rows whose arg-max logit equals the label; ignored rows never match). The model is left as it was
- * (the extra nodes and the output list are restored), so the train step can be built on it next.
+ * (the extra nodes and the output list are restored), so the train step can be built on it next. Past 2 GiB
+ * (or with `externalDataThreshold`) the weights travel as in-memory external data (session-model.ts).
  */
-export function encodeEvalModel(model: ModelProto, task: 'causal-lm' | 'seq-cls', opset: number): Uint8Array {
+export function encodeEvalModel(
+  model: ModelProto,
+  task: 'causal-lm' | 'seq-cls',
+  opset: number,
+  externalDataThreshold?: number,
+): SessionModel {
   const graph = model.graph!;
   const [nodes, outputs, initializers] = [graph.node, graph.output, graph.initializer];
   graph.node = [...nodes];
@@ -28,7 +28,7 @@ export function encodeEvalModel(model: ModelProto, task: 'causal-lm' | 'seq-cls'
     graph.output.push(tensorValueInfo('correct', DataType.INT64, []));
   }
   try {
-    return encodeModelBytes(model);
+    return encodeForSession(model, externalDataThreshold);
   } finally {
     graph.node = nodes;
     graph.output = outputs;

@@ -1,6 +1,7 @@
 import type { Adapter } from '@mor/format';
 import { checkDevice, explainDeviceFailure } from '../devices.js';
-import { transformersOrt } from '../ort-module.js';
+import { runningInNode, transformersOrt } from '../ort-module.js';
+import { openSessionModel, type CreateSession, type SessionModel } from '../session-model.js';
 import { adapterFromParams } from './adapter-from-params.js';
 import { batchFeeds, checkBatch, countTargets } from './batch-feeds.js';
 import { DROPOUT_STEP_INPUT } from './adapter-dropout.js';
@@ -21,6 +22,8 @@ import type {
 } from './types.js';
 
 type Device = 'cpu' | 'webgpu' | 'cuda' | 'wasm';
+/** onnxruntime-node (every device but wasm, in Node) opens models with external data from files it maps. */
+const viaFiles = (device: Device) => runningInNode() && device !== 'wasm';
 const scalar = (t: TrainOrtTensor | undefined) =>
   t ? Number((t.data as ArrayLike<number | bigint>)[0]) : NaN;
 
@@ -57,10 +60,12 @@ export class TrainSession {
     if (graphs.hasGradNorm) outputs.push('grad_norm');
     let session: TrainOrtSession;
     try {
-      session = await ort.InferenceSession.create(graphs.trainBytes, {
-        ...options.sessionOptions,
-        ...trainSessionOptions(device, outputs, resident),
-      });
+      session = await openSessionModel(
+        graphs.trainModel,
+        (source, o) => ort.InferenceSession.create(source, o),
+        { ...options.sessionOptions, ...trainSessionOptions(device, outputs, resident) },
+        viaFiles(device),
+      );
     } catch (error) {
       throw explainDeviceFailure(device, error);
     }
@@ -69,7 +74,7 @@ export class TrainSession {
     const state = new DeviceState(ort, graphs.carried, dims);
     state.set(graphs.params.keys(), graphs.params);
     state.set(graphs.stateOf.keys());
-    graphs.trainBytes = new Uint8Array(0); // onnxruntime has its own copy
+    graphs.trainModel = { bytes: new Uint8Array(0), externalData: [] }; // onnxruntime has its own copy
     return new TrainSession(ort, { ...options, device }, graphs, session, state);
   }
 
@@ -127,7 +132,7 @@ export class TrainSession {
   async evaluate(batch: TrainBatch): Promise<EvalResult> {
     const { task } = this.options;
     checkBatch(batch, task);
-    this.evalSession ??= await this.open(this.graphs.evalBytes, this.sessionOptions());
+    this.evalSession ??= await this.open(this.graphs.evalModel, this.sessionOptions());
     const out = await this.evalSession.run({
       ...batchFeeds(this.ort, this.graphs.layout, batch, task),
       ...this.state.feeds(this.graphs.params.keys()),
@@ -200,9 +205,15 @@ export class TrainSession {
     return { ...this.options.sessionOptions, executionProviders: [this.options.device] };
   }
 
-  private async open(bytes: Uint8Array, options: Record<string, unknown>): Promise<TrainOrtSession> {
+  private async open(
+    model: SessionModel | Uint8Array,
+    options: Record<string, unknown>,
+  ): Promise<TrainOrtSession> {
+    const m = model instanceof Uint8Array ? { bytes: model, externalData: [] } : model;
     try {
-      return await this.ort.InferenceSession.create(bytes, options);
+      const create: CreateSession<TrainOrtSession> = (source, o) =>
+        this.ort.InferenceSession.create(source, o);
+      return await openSessionModel(m, create, options, viaFiles(this.options.device));
     } catch (error) {
       throw explainDeviceFailure(this.options.device, error);
     }

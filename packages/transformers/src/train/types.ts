@@ -37,7 +37,8 @@ export interface OptimizerSpec {
 /** The structural part of an onnxruntime module (`onnxruntime-node`, `onnxruntime-web`) that training uses. */
 export interface TrainOrt {
   InferenceSession: {
-    create(bytes: Uint8Array, options?: Record<string, unknown>): Promise<TrainOrtSession>;
+    /** From the model's bytes, or (onnxruntime-node) its path. */
+    create(source: Uint8Array | string, options?: Record<string, unknown>): Promise<TrainOrtSession>;
   };
   Tensor: new (
     type: 'float32' | 'int32' | 'int64' | 'bool',
@@ -68,6 +69,12 @@ export interface TrainSessionOptions {
   model: Uint8Array;
   /** External data files of `model` by location (as in the model's `location` keys). */
   externalData?: (location: string) => Uint8Array | Promise<Uint8Array>;
+  /**
+   * The train and eval graphs hold the base weights: tensors of at least this many bytes (default 1 MiB) reach
+   * onnxruntime as external data — through a temporary directory that onnxruntime maps, in Node (not for
+   * `wasm`), else in memory — so graphs past protobuf's 2 GiB load, and large ones load fast.
+   */
+  externalDataThreshold?: number;
   /** `causal-lm` (loss on `logits` [B,T,V] against shifted labels) or `seq-cls` (`logits` [B, num_labels]). */
   task: 'causal-lm' | 'seq-cls';
   /** What trains: a MoR adapter, a LoRA adapter, or selected base weights (`fullTargets`). */

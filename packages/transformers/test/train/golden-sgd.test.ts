@@ -1,6 +1,7 @@
 import { loadAdapter } from '@mor/format/node';
 import { describe, expect, it } from 'vitest';
-import { TrainSession } from '../../src/train/index.js';
+import { transformersOrt } from '../../src/ort-module.js';
+import { TrainSession, type TrainOrt, type TrainSessionOptions } from '../../src/train/index.js';
 import {
   golden,
   goldenRows,
@@ -13,7 +14,7 @@ import {
 
 // fixtures/tiny-llama/mor-adapter-sgd1 is the PyTorch implementation's adapter after ONE plain SGD step
 // (lr 0.05) on both rows of golden_data.jsonl in one batch, causal-LM mean token loss.
-async function oneGoldenStep(device: 'cpu' | 'webgpu') {
+async function oneGoldenStep(device: 'cpu' | 'webgpu', extra: Partial<TrainSessionOptions> = {}) {
   const adapter = await loadAdapter(fixture('tiny-llama/mor-adapter'));
   const session = await TrainSession.create({
     model: tinyLlamaBytes(),
@@ -22,6 +23,7 @@ async function oneGoldenStep(device: 'cpu' | 'webgpu') {
     adapter,
     optimizer: { kind: 'sgd', lr: 0.05 },
     device,
+    ...extra,
   });
   try {
     const batch = lmBatch(goldenRows());
@@ -45,6 +47,31 @@ describe('TrainSession: one SGD step on tiny Llama equals the PyTorch golden', (
     expect(maxAdapterDiff(trained, await loadAdapter(fixture('tiny-llama/mor-adapter')))).toBeGreaterThan(
       1e-3,
     );
+  });
+
+  it('cpu, every weight as external data, opened from a temporary directory: the same adapter', async () => {
+    // Every tensor of ≥ 256 bytes leaves the protobuf; in Node onnxruntime opens the model from files it maps.
+    const ort = (await transformersOrt()) as unknown as TrainOrt;
+    const sources: (string | Uint8Array)[] = [];
+    const spy: TrainOrt = {
+      ...ort,
+      InferenceSession: {
+        create: (source, options) => {
+          sources.push(source);
+          return ort.InferenceSession.create(source, options);
+        },
+      },
+    };
+    const expected = await loadAdapter(fixture('tiny-llama/mor-adapter-sgd1'));
+    const { before, after, trained } = await oneGoldenStep('cpu', { externalDataThreshold: 256, ort: spy });
+    // train and eval sessions from model files (the directories are gone again); the download models inline.
+    expect(sources.slice(0, 2).map((s) => (typeof s === 'string' ? s.endsWith('model.onnx') : s))).toEqual([
+      true,
+      true,
+    ]);
+    expect(Math.abs(before.loss - golden().loss_mor)).toBeLessThan(1e-5);
+    expect(Math.abs(after.loss - golden().loss_after_sgd1)).toBeLessThan(1e-5);
+    expect(maxAdapterDiff(trained, expected)).toBeLessThan(1e-5);
   });
 
   const skip = webgpuSkipReason();
