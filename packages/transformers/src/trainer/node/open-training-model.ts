@@ -1,9 +1,10 @@
 import { basename, join } from 'node:path';
 import { AutoTokenizer, type PreTrainedTokenizer } from '@huggingface/transformers';
-import { encodeModelBytes, type ModelProto } from '@mor/onnx';
+import type { ModelProto } from '@mor/onnx';
 import { readModelFile } from '@mor/onnx/node';
 import { readModelConfig, resolveModelSource, useModelSource } from '../../node/model-source.js';
 import { taskFromConfig } from '../../node/load-model.js';
+import { encodeForSession, type SessionModel } from '../../session-model.js';
 import type { TrainTask } from '../data/encode-rows.js';
 import { TrainConfigError } from '../errors.js';
 
@@ -18,8 +19,8 @@ export interface TrainingModel {
   task: TrainTask;
   /** `onnx/model.onnx`, decoded (external data inlined). */
   graph: ModelProto;
-  /** The same graph as bytes, all tensors inline: what the train session takes. */
-  onnxBytes: Uint8Array;
+  /** The same graph encoded for the train session: weights ≥ 1 MiB as external data viewing `graph`'s bytes. */
+  onnx: SessionModel;
   padTokenId: number;
   label2id: Record<string, number>;
   numLabels: number | undefined;
@@ -71,7 +72,7 @@ export async function openTrainingModel(model: string, task?: TrainTask): Promis
     tokenizer,
     task: resolvedTask,
     graph,
-    onnxBytes: encodeModelBytes(graph),
+    onnx: encodeForSession(graph),
     padTokenId,
     label2id,
     numLabels,

@@ -1,7 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import type { Adapter } from '@mor/format';
-import { encodeModelBytes, findLinearLayers } from '@mor/onnx';
+import { findLinearLayers } from '@mor/onnx';
 import { loadAdapter, saveAdapter } from '@mor/format/node';
+import { encodeForSession, type SessionModel } from '../../session-model.js';
 import { TrainSession, type TrainSessionOptions } from '../../train/index.js';
 import type { Example } from '../data/encode-rows.js';
 import { defaultTargets } from '../default-targets.js';
@@ -44,6 +45,16 @@ export interface TrainAdapterResult {
   trainLossFinal: number;
   evalBefore?: EvalMetrics;
   evalAfter?: EvalMetrics;
+}
+
+/** The external data files of an encoded model, as TrainSession's `externalData` reader takes them. */
+function externalDataOf(model: SessionModel): (location: string) => Uint8Array {
+  const files = new Map(model.externalData.map((f) => [f.path, f.data]));
+  return (location) => {
+    const data = files.get(location);
+    if (!data) throw new Error(`external data "${location}" is not part of the encoded model`);
+    return data;
+  };
 }
 
 function startingAdapter(
@@ -127,11 +138,12 @@ export async function trainAdapter(
   // A full-method resume starts from the checkpoint's base weights, written into the graph the session is built from.
   if (checkpoint?.params) {
     setInitializers(m.graph, checkpoint.params);
-    m.onnxBytes = encodeModelBytes(m.graph);
+    m.onnx = encodeForSession(m.graph);
   }
   const optimizer = optimizerSpec(o);
   const session: TrainSessionLike = await TrainSession.create({
-    model: m.onnxBytes,
+    model: m.onnx.bytes,
+    externalData: externalDataOf(m.onnx),
     task: m.task,
     method,
     ...(adapter ? { adapter } : {}),
