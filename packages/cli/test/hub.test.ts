@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadAdapter } from '@mor/format/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The fake Hub lives with the library's Hub tests; the CLI tests drive the same protocol through the binary.
 import { FakeHub } from '../../format/test/hub/fake-hub.js';
@@ -200,5 +201,69 @@ describe('mor push / mor pull', () => {
       absent,
       /^error: cannot load adapter from "tester\/absent": no local directory .*not found/,
     );
+  });
+
+  it('trains from a Hub model id: pulls config, tokenizer and onnx/model.onnx into the cache, once', async () => {
+    // The tiny Llama as a transformers.js repository (plus a file training must not download).
+    const repo = `tester/tiny-llama-${++n}`;
+    const F = fixture('tiny-llama');
+    const read = async (p: string) => new Uint8Array(await readFile(join(F, p)));
+    hub.plant(repo, {
+      'config.json': await read('config.json'),
+      'generation_config.json': await read('generation_config.json'),
+      'tokenizer.json': await read('tokenizer.json'),
+      'tokenizer_config.json': await read('tokenizer_config.json'),
+    });
+    hub.plant(
+      repo,
+      { 'onnx/model.onnx': await read('onnx/model.onnx'), 'onnx/model_q4.onnx': new Uint8Array(64) },
+      { lfs: true },
+    );
+    const cache = await mkdtemp(join(tmpdir(), 'mor-cli-cache-'));
+    const env = { ...cleanEnv, HF_ENDPOINT: hub.url, MOR_CACHE: cache };
+    const train = async (out: string, environment: Record<string, string>) =>
+      runCli(
+        ['train', '--model', repo, '--init', join(F, 'mor-adapter'), '--data', join(F, 'golden_data.jsonl')]
+          .concat(['--optimizer', 'sgd', '--lr', '0.05', '--max-steps', '1', '--batch-size', '2'])
+          .concat(['--no-shuffle', '--out', out]),
+        environment,
+      );
+    const scratch = await mkdtemp(join(tmpdir(), 'mor-cli-hub-train-'));
+    const fetched = (since: number) =>
+      hub.requests.slice(since).filter((r) => r.path.startsWith(`/${repo}/resolve/`)).length;
+    let before = hub.requests.length;
+    const r = await train(join(scratch, 'a'), env);
+    expect(r.stderr).not.toMatch(/^error/m);
+    expect(r.code).toBe(0);
+    expect(fetched(before)).toBeGreaterThan(0);
+    const pulled = join(cache, 'models', repo.replace('/', '--'), 'main');
+    expect((await readdir(join(pulled, 'onnx'))).sort()).toEqual(['model.onnx']);
+    const want = await loadAdapter(join(F, 'mor-adapter-sgd1'));
+    const close = async (dir: string) => {
+      const got = await loadAdapter(dir);
+      if (got.kind !== 'mor' || want.kind !== 'mor') throw new Error('expected MoR adapters');
+      for (const [mod, w] of want.layers)
+        for (const k of ['A', 'B', 'omegaA', 'omegaB', 'routerWeight'] as const)
+          expect(
+            Math.max(...Array.from(w[k], (v, i) => Math.abs(v - got.layers.get(mod)![k][i]!))),
+          ).toBeLessThan(1e-5);
+    };
+    await close(join(scratch, 'a'));
+    // Again: nothing is downloaded (the listing says every file is unchanged) …
+    before = hub.requests.length;
+    expect((await train(join(scratch, 'b'), env)).code).toBe(0);
+    expect(fetched(before)).toBe(0);
+    // … and with the Hub unreachable the pulled copy serves.
+    const offline = await train(join(scratch, 'c'), { ...env, HF_ENDPOINT: 'http://127.0.0.1:9' });
+    expect(offline.stderr).not.toMatch(/^error/m);
+    await close(join(scratch, 'c'));
+    // A repository without the fp32 graph is refused by name, before any download.
+    const q4only = `tester/q4-only-${++n}`;
+    hub.plant(q4only, { 'config.json': await read('config.json') });
+    const refused = await runCli(
+      ['train', '--model', q4only, '--data', join(F, 'golden_data.jsonl'), '--out', join(scratch, 'd')],
+      env,
+    );
+    expectOneLineError(refused, new RegExp(`^error: ${q4only} has no onnx/model\\.onnx: training needs`));
   });
 });

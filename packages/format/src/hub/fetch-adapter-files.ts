@@ -1,14 +1,9 @@
-import { downloadFile, HubApiError, listFiles, repoExists, type ListFileEntry } from '@huggingface/hub';
 import { parseAdapter } from '../adapter/parse.js';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, type Adapter } from '../adapter/types.js';
-import { HubError, toHubError, type HubFailure } from './hub-error.js';
-import {
-  checkRepoId,
-  resolveConnection,
-  type HubConnectionOptions,
-  type ResolvedConnection,
-} from './hub-options.js';
+import { HubError, type HubFailure } from './hub-error.js';
+import { checkRepoId, resolveConnection, type HubConnectionOptions } from './hub-options.js';
 import { MODEL_CARD_FILE } from './model-card.js';
+import { downloadRepoFile, listRepoFiles } from './repo-files.js';
 import { TRAINING_SUMMARY_FILE } from './training-summary.js';
 import { checkDownload } from './verify-download.js';
 
@@ -62,7 +57,7 @@ export async function fetchAdapterFiles(options: FetchAdapterFilesOptions): Prom
     hubUrl: connection.hubUrl,
     doing: 'pulling from',
   };
-  const entries = await listTopLevel(repo, revision, connection, failure);
+  const entries = await listRepoFiles(repo, revision, connection, failure);
   for (const required of [ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE]) {
     if (!entries.has(required)) {
       throw new HubError(`${repo}@${revision} is not an adapter repository: it has no ${required}`, {
@@ -74,7 +69,8 @@ export async function fetchAdapterFiles(options: FetchAdapterFilesOptions): Prom
   const wanted = PULLED_FILES.filter((path) => entries.has(path));
   const files = await Promise.all(
     wanted.map(async (path): Promise<PulledFile> => {
-      const bytes = await download(repo, revision, path, connection, failure);
+      const blob = await downloadRepoFile(repo, revision, path, connection, failure);
+      const bytes = new Uint8Array(await blob.arrayBuffer());
       await checkDownload(bytes, entries.get(path)!, repo, revision);
       return { path, bytes };
     }),
@@ -82,74 +78,4 @@ export async function fetchAdapterFiles(options: FetchAdapterFilesOptions): Prom
   const dir = `${connection.hubUrl}/${repo}/resolve/${revision}`;
   const adapter = parseAdapter(new TextDecoder().decode(files[0]!.bytes), files[1]!.bytes, { dir });
   return { repo, revision, adapter, files };
-}
-
-/** The repository's top-level files at `revision`, by path. */
-async function listTopLevel(
-  repo: string,
-  revision: string,
-  connection: ResolvedConnection,
-  failure: HubFailure,
-) {
-  const entries = new Map<string, ListFileEntry>();
-  const { hubUrl, accessToken } = connection;
-  const common = {
-    repo,
-    hubUrl,
-    ...(accessToken && { accessToken }),
-    ...(connection.fetch && { fetch: connection.fetch }),
-  };
-  try {
-    for await (const entry of listFiles({ ...common, revision })) {
-      if (entry.type === 'file') entries.set(entry.path, entry);
-    }
-  } catch (error) {
-    const status = error instanceof HubApiError ? error.statusCode : undefined;
-    // Anonymous callers get 401 for private and missing repositories alike: both read as "not found" here.
-    const anonymousRefusal = status === 401 && accessToken === undefined;
-    if (status !== 404 && !anonymousRefusal) throw toHubError(error, failure);
-    // The tree answers 404 both for a missing repository and for a missing revision: ask which.
-    let exists = false;
-    try {
-      if (!anonymousRefusal) exists = await repoExists(common);
-    } catch (inner) {
-      throw toHubError(inner, failure);
-    }
-    const message = exists
-      ? `${repo} has no revision '${revision}' on ${hubUrl}`
-      : `repository ${repo} not found on ${hubUrl}${accessToken === undefined ? ' (if it is private, pass a token)' : ''}`;
-    throw new HubError(message, { repo, reason: 'not-found', statusCode: 404 });
-  }
-  return entries;
-}
-
-async function download(
-  repo: string,
-  revision: string,
-  path: string,
-  connection: ResolvedConnection,
-  failure: HubFailure,
-) {
-  const { hubUrl, accessToken } = connection;
-  let blob: Blob | null;
-  try {
-    blob = await downloadFile({
-      repo,
-      path,
-      revision,
-      hubUrl,
-      ...(accessToken && { accessToken }),
-      ...(connection.fetch && { fetch: connection.fetch }),
-    });
-    if (blob !== null) return new Uint8Array(await blob.arrayBuffer());
-  } catch (error) {
-    throw toHubError(error, failure);
-  }
-  throw new HubError(
-    `${repo}@${revision}: ${path} disappeared while downloading (was the branch updated? try again)`,
-    {
-      repo,
-      reason: 'not-found',
-    },
-  );
 }

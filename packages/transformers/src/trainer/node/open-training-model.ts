@@ -4,6 +4,7 @@ import type { ModelProto } from '@mor/onnx';
 import { readModelFile } from '@mor/onnx/node';
 import { readModelConfig, resolveModelSource, useModelSource } from '../../node/model-source.js';
 import { taskFromConfig } from '../../node/load-model.js';
+import { modelDirFromHub } from '../../node/model-dir-from-hub.js';
 import { encodeForSession, type SessionModel } from '../../session-model.js';
 import type { TrainTask } from '../data/encode-rows.js';
 import { TrainConfigError } from '../errors.js';
@@ -32,17 +33,16 @@ function intOrNull(v: unknown): number | null {
 }
 
 /**
- * Opens a local transformers.js model directory for training. The training graph is `onnx/model.onnx` (the
+ * Opens a transformers.js model for training: a local directory, or a Hub id whose files are pulled first
+ * (node/model-dir-from-hub.ts). The training graph is `onnx/model.onnx` (the
  * fp32 file; a KV-cache export works too, its past inputs are fed empty by the engine). The task comes from
  * `options.task`, else the config's `architectures`, else causal-lm.
  */
 export async function openTrainingModel(model: string, task?: TrainTask): Promise<TrainingModel> {
-  const source = await resolveModelSource(model);
-  if (source.kind !== 'local') {
-    throw new TrainConfigError(
-      `training needs a local model directory; "${model}" is not one (download it first)`,
-    );
-  }
+  const given = await resolveModelSource(model);
+  // A Hub id: config, tokenizer and the fp32 graph are pulled into the cache and trained from there.
+  const source = given.kind === 'local' ? given : await resolveModelSource(await modelDirFromHub(given.id));
+  if (source.kind !== 'local') throw new TrainConfigError(`"${model}" did not resolve to a model directory`);
   const config = await readModelConfig(source);
   const file = join(source.dir, 'onnx', 'model.onnx');
   let graph: ModelProto;
@@ -64,7 +64,9 @@ export async function openTrainingModel(model: string, task?: TrainTask): Promis
   const name =
     typeof config['_name_or_path'] === 'string' && config['_name_or_path']
       ? config['_name_or_path']
-      : basename(source.dir);
+      : given.kind === 'hub'
+        ? given.id.split('@')[0]!
+        : basename(source.dir);
   return {
     dir: source.dir,
     name,

@@ -1,0 +1,83 @@
+import { downloadFile, HubApiError, listFiles, repoExists, type ListFileEntry } from '@huggingface/hub';
+import { HubError, toHubError, type HubFailure } from './hub-error.js';
+import type { ResolvedConnection } from './hub-options.js';
+
+/**
+ * The repository's files at `revision` (every folder), by path.
+ *
+ * @throws {HubError} reason `not-found` naming the repository or the revision that does not exist; others as
+ *   {@link toHubError} maps them (token redacted).
+ */
+export async function listRepoFiles(
+  repo: string,
+  revision: string,
+  connection: ResolvedConnection,
+  failure: HubFailure,
+) {
+  const entries = new Map<string, ListFileEntry>();
+  const { hubUrl, accessToken } = connection;
+  const common = {
+    repo,
+    hubUrl,
+    ...(accessToken && { accessToken }),
+    ...(connection.fetch && { fetch: connection.fetch }),
+  };
+  try {
+    for await (const entry of listFiles({ ...common, revision, recursive: true })) {
+      if (entry.type === 'file') entries.set(entry.path, entry);
+    }
+  } catch (error) {
+    const status = error instanceof HubApiError ? error.statusCode : undefined;
+    // Anonymous callers get 401 for private and missing repositories alike: both read as "not found" here.
+    const anonymousRefusal = status === 401 && accessToken === undefined;
+    if (status !== 404 && !anonymousRefusal) throw toHubError(error, failure);
+    // The tree answers 404 both for a missing repository and for a missing revision: ask which.
+    let exists = false;
+    try {
+      if (!anonymousRefusal) exists = await repoExists(common);
+    } catch (inner) {
+      throw toHubError(inner, failure);
+    }
+    const message = exists
+      ? `${repo} has no revision '${revision}' on ${hubUrl}`
+      : `repository ${repo} not found on ${hubUrl}${accessToken === undefined ? ' (if it is private, pass a token)' : ''}`;
+    throw new HubError(message, { repo, reason: 'not-found', statusCode: 404 });
+  }
+  return entries;
+}
+
+/**
+ * Starts downloading one file (the body streams from the returned Blob).
+ *
+ * @throws {HubError} for a refusal (token redacted), or when the file vanished meanwhile.
+ */
+export async function downloadRepoFile(
+  repo: string,
+  revision: string,
+  path: string,
+  connection: ResolvedConnection,
+  failure: HubFailure,
+) {
+  const { hubUrl, accessToken } = connection;
+  let blob: Blob | null;
+  try {
+    blob = await downloadFile({
+      repo,
+      path,
+      revision,
+      hubUrl,
+      ...(accessToken && { accessToken }),
+      ...(connection.fetch && { fetch: connection.fetch }),
+    });
+    if (blob !== null) return blob;
+  } catch (error) {
+    throw toHubError(error, failure);
+  }
+  throw new HubError(
+    `${repo}@${revision}: ${path} disappeared while downloading (was the branch updated? try again)`,
+    {
+      repo,
+      reason: 'not-found',
+    },
+  );
+}

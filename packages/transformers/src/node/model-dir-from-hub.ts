@@ -1,0 +1,66 @@
+import { stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { PULL_MANIFEST_FILE, pullRepoFiles } from '@mor/format/node';
+import { MorInputError } from '../errors.js';
+
+/** Files of a transformers.js model repository that training needs besides the ONNX graph, when present. */
+const SIDE_FILES = new Set([
+  'config.json',
+  'generation_config.json',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+]);
+/** The fp32 graph training differentiates, and its external data files (transformers.js naming). */
+const TRAINING_GRAPH = 'onnx/model.onnx';
+const isGraphData = (path: string) => /^onnx\/model\.onnx_data(_\d+)?$/.test(path);
+
+/** Where models pulled by id are kept: `$MOR_CACHE/models`, else `~/.cache/mor/models`. */
+function modelCacheDir(repo: string, revision: string): string {
+  const root = process.env['MOR_CACHE']
+    ? join(process.env['MOR_CACHE'], 'models')
+    : join(homedir(), '.cache', 'mor', 'models');
+  return join(root, repo.replace('/', '--'), revision.replace(/[^\w.-]/g, '_'));
+}
+
+function selectTrainingFiles(repo: string, paths: string[]): string[] {
+  for (const required of ['config.json', TRAINING_GRAPH]) {
+    if (!paths.includes(required))
+      throw new MorInputError(
+        `${repo} has no ${required}: training needs a transformers.js model repository with the fp32 graph`,
+      );
+  }
+  return paths.filter((p) => SIDE_FILES.has(p) || p === TRAINING_GRAPH || isGraphData(p));
+}
+
+/**
+ * A local directory holding what training needs of the Hub model `id` (`owner/name`, optionally
+ * `owner/name@revision`): config, tokenizer files and `onnx/model.onnx` with its external data, pulled into the
+ * cache (`$MOR_CACHE/models`, else `~/.cache/mor/models`; `HF_ENDPOINT`, `HF_TOKEN`). Files a previous pull
+ * fetched with the same content are not downloaded again; when the Hub cannot be reached, an earlier complete
+ * pull of the same revision serves (offline use).
+ */
+export async function modelDirFromHub(id: string): Promise<string> {
+  const [repo, revision = 'main'] = id.split('@') as [string, string | undefined];
+  const out = modelCacheDir(repo, revision);
+  const token = process.env['HF_TOKEN'];
+  try {
+    await pullRepoFiles({
+      repo,
+      revision,
+      out,
+      select: (paths) => selectTrainingFiles(repo, paths),
+      ...(process.env['HF_ENDPOINT'] ? { hubUrl: process.env['HF_ENDPOINT'] } : {}),
+      ...(token ? { accessToken: token } : {}),
+    });
+    return out;
+  } catch (error) {
+    if (error instanceof MorInputError) throw error;
+    // The manifest is written after the last file: its presence means an earlier pull completed.
+    if (await stat(join(out, PULL_MANIFEST_FILE)).catch(() => null)) return out;
+    throw new MorInputError(
+      `model "${id}" is not a local directory, and pulling it from the Hub failed: ${(error as Error).message}`,
+    );
+  }
+}
