@@ -12,6 +12,7 @@ import {
 } from '@mor/onnx';
 import { encodeForSession, type SessionModel } from '../session-model.js';
 import { addAdapterDropout } from './adapter-dropout.js';
+import { withoutDynamicShapes } from './dynamic-shapes.js';
 import { encodeEvalModel } from './eval-outputs.js';
 import { encodeIdentityModel } from './identity-model.js';
 import { makeBaseWeightsTrainable } from './full-targets.js';
@@ -120,7 +121,9 @@ async function build(o: TrainSessionOptions): Promise<TrainGraphs> {
   if (o.task === 'causal-lm') addCausalLmLoss(graph, common);
   else if (o.task === 'seq-cls') addClassificationLoss(graph, common);
   else throw new TrainSetupError(`unknown task "${String(o.task)}": expected causal-lm, seq-cls`);
-  const evalModel = encodeEvalModel(model, o.task, opset, o.externalDataThreshold);
+  const evalModel = withoutDynamicShapes(model, () =>
+    encodeEvalModel(model, o.task, opset, o.externalDataThreshold),
+  );
 
   const p = o.method === 'full' ? 0 : dropoutOf(o);
   const downProjections = [...params.keys()].filter((n) => n.endsWith('.A'));
@@ -165,7 +168,7 @@ async function build(o: TrainSessionOptions): Promise<TrainGraphs> {
       params: encodeIdentityModel(model, paramDims),
       state: optState.length ? encodeIdentityModel(model, new Map(optState)) : null,
     },
-    trainModel: encodeForSession(model, o.externalDataThreshold),
+    trainModel: withoutDynamicShapes(model, () => encodeForSession(model, o.externalDataThreshold)),
     evalModel,
     layout,
     params,
