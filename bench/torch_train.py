@@ -19,11 +19,12 @@ PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "
 
 
 class MoRLinear(nn.Module):
-    """y = W x + (alpha/r) * B_exp (g (x) u), u = A x, g = softmax(W_g x): mor-spec.md sections 1-2."""
+    """y = W x + (alpha/r) * B_exp (g (x) u), u = A x, g = softmax(W_g x): mor-spec.md sections 1-2.
+    With top_k > 0 the softmax runs over the k largest logits, 0 elsewhere (mor-spec.md "Routing modes")."""
 
-    def __init__(self, base: nn.Linear, r: int, n: int, alpha: float):
+    def __init__(self, base: nn.Linear, r: int, n: int, alpha: float, top_k: int = 0):
         super().__init__()
-        self.base, self.r, self.n, self.scaling = base, r, n, alpha / r
+        self.base, self.r, self.n, self.scaling, self.top_k = base, r, n, alpha / r, top_k
         d_in, d_out = base.in_features, base.out_features
         self.A = nn.Parameter(torch.empty(r, d_in))
         nn.init.kaiming_uniform_(self.A, a=math.sqrt(5))
@@ -34,7 +35,12 @@ class MoRLinear(nn.Module):
 
     def forward(self, x):
         u = x @ self.A.t()  # [..., r]
-        g = torch.softmax(self.router(x), dim=-1)  # [..., N]
+        logits = self.router(x)
+        if self.top_k:
+            values, indices = logits.topk(self.top_k, dim=-1)
+            g = torch.zeros_like(logits).scatter(-1, indices, torch.softmax(values, dim=-1))  # [..., N]
+        else:
+            g = torch.softmax(logits, dim=-1)  # [..., N]
         z = (g.unsqueeze(-1) * u.unsqueeze(-2)).flatten(-2)  # [..., N*r], expert-major
         # B_exp [d_out, N*r]: formed once per step from the parameters.
         b_exp = (self.omega_B.unsqueeze(2) * self.B.unsqueeze(0) * self.omega_A.unsqueeze(1))  # [N, d_out, r]
@@ -138,7 +144,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--method", choices=("mor", "lora"), required=True)
     for name, default in dict(hidden=256, layers=4, heads=4, kv_heads=2, intermediate=512, vocab=4096, batch=8,
-                              seq=128, steps=10, warmup=2, threads=2, r=8, experts=8, seed=0).items():
+                              seq=128, steps=10, warmup=2, threads=2, r=8, experts=8, top_k=0, seed=0).items():
         p.add_argument(f"--{name.replace('_', '-')}", type=int, default=default)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
@@ -149,7 +155,7 @@ def main():
     for block in model.layers:
         for name in PROJECTIONS:
             base = getattr(block, name)
-            wrapped = MoRLinear(base, a.r, a.experts, 2 * a.r) if a.method == "mor" else LoRALinear(base, a.r, 2 * a.r)
+            wrapped = MoRLinear(base, a.r, a.experts, 2 * a.r, a.top_k) if a.method == "mor" else LoRALinear(base, a.r, 2 * a.r)
             setattr(block, name, wrapped)
     params = [q for q in model.parameters() if q.requires_grad]
     opt = torch.optim.AdamW(params, lr=1e-4, weight_decay=0.01)

@@ -4,7 +4,7 @@
 // (bench/torch_train.py). Every variant runs in its own child process, so each peak RSS (VmHWM) is its own.
 //
 //   node bench/train.mjs [--hidden 256 --layers 4 --heads 4 --kv-heads 2 --intermediate 512 --vocab 4096 \
-//     --batch 8 --seq 128 --steps 10 --warmup 2 --threads 2 --r 8 --experts 8 --seed 0 \
+//     --batch 8 --seq 128 --steps 10 --warmup 2 --threads 2 --r 8 --experts 8 --top-k 0 --seed 0 \
 //     --only mor,lora,pair,torch-mor,torch-lora --json out.json --profile <dir>]
 //
 // Build the packages first (`npm run build`). PyTorch comes from Debian: `apt-get install -y python3-torch
@@ -29,7 +29,7 @@ const VARIANTS = {
 
 const common = () => [
   ...['hidden', 'layers', 'heads', 'kvHeads', 'intermediate', 'vocab', 'batch', 'seq', 'steps', 'warmup']
-    .concat(['threads', 'r', 'experts', 'seed'])
+    .concat(['threads', 'r', 'experts', 'topK', 'seed'])
     .flatMap((k) => [`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, String(o[k])]),
 ];
 

@@ -13,6 +13,8 @@ export const TRAIN_DEFAULTS = {
   threads: 2,
   r: 8,
   experts: 8,
+  /** Top-k routing for MoR (0: dense, the paper's). */
+  topK: 0,
   seed: 0,
 };
 const STRINGS = ['json', 'only', 'profile', 'method'];

@@ -33,7 +33,13 @@ const alpha = 2 * o.r;
 // Fresh adapters as training starts them (B = 0, ω = 1, random A and router): the step does the same work
 // whatever the values are.
 function morAdapter() {
-  const config = validateMorConfig({ r: o.r, alpha, experts: o.experts, targets: PROJECTIONS });
+  const config = validateMorConfig({
+    r: o.r,
+    alpha,
+    experts: o.experts,
+    targets: PROJECTIONS,
+    ...(o.topK > 0 && { topK: o.topK }),
+  });
   const layers = new Map(
     linears.map((l) => [l.module, initMorLayer({ dIn: l.dIn, dOut: l.dOut, config, rng })]),
   );

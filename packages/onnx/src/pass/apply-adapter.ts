@@ -100,7 +100,7 @@ type ParamFn = (suffix: string, dims: number[], data: Float32Array) => string;
 
 /**
  * The MoR branch on the raw parameters (what training differentiates; `paramsAsInputs` feeds them). With
- * `train` (parameters as inputs, dense routing) the training form of mor-train-branch.ts.
+ * `train` (parameters as inputs, dense or top-k routing) the training form of mor-train-branch.ts.
  */
 function emitUnfolded(
   b: GraphBuilder,
@@ -125,12 +125,12 @@ function emitUnfolded(
     p.routerWeight = param('routerWeight', [n, w.dIn], w.routerWeight);
     if (w.routerBias) p.routerBias = param('routerBias', [n], w.routerBias);
   }
-  if (train && routing.mode === 'dense' && b.opset >= MOR_TRAIN_BRANCH_MIN_OPSET)
+  if (train && routing.mode !== 'static' && b.opset >= MOR_TRAIN_BRANCH_MIN_OPSET)
     return emitMorTrainBranch(
       b,
       x,
       p,
-      { n, r, separateDownProjection: train.separateDownProjection },
+      { n, r, separateDownProjection: train.separateDownProjection, routing },
       train.exposeGates,
     );
   return emitMorBranch(b, x, p, routing, { n, r, dOut: w.dOut });

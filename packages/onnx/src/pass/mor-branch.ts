@@ -49,9 +49,19 @@ function routerGates(b: GraphBuilder, x: string, p: MorParamValues, routing: Mor
   }
   let logits = b.op1('MatMul', [x, b.transpose(p.routerWeight!, [1, 0])]);
   if (p.routerBias) logits = b.op1('Add', [logits, p.routerBias]);
+  return gatesFromLogits(b, logits, routing);
+}
+
+/**
+ * The gates `[..., N]` from router logits: a softmax over all of them (dense), or over the k largest with 0
+ * elsewhere (top-k; ONNX TopK puts the lower index first among equal values, which is the spec's tie rule).
+ */
+export function gatesFromLogits(
+  b: GraphBuilder,
+  logits: string,
+  routing: Exclude<MorRouting, { mode: 'static' }>,
+): string {
   if (routing.mode === 'dense') return b.softmaxLast(logits);
-  // top-k: softmax over the k largest logits, 0 elsewhere. ONNX TopK puts the lower index first among equal
-  // values, which is the spec's tie rule.
   b.requireOpset(11, 'top-k routing (TopK with K input, ScatterElements)');
   const [values, indices] = b.op('TopK', [logits, b.ints('k', [routing.k])], {
     attrs: { axis: { int: -1 }, largest: { int: 1 }, sorted: { int: 1 } },

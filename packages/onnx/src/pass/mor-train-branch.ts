@@ -1,6 +1,6 @@
 import type { GraphBuilder } from '../graph/graph-builder.js';
 import { floatTensor } from '../graph/tensor-data.js';
-import type { MorBranchValues, MorParamValues } from './mor-branch.js';
+import { gatesFromLogits, type MorBranchValues, type MorParamValues, type MorRouting } from './mor-branch.js';
 
 /** Sizes of one MoR layer, and how its down-projection is emitted. */
 export interface MorTrainDims {
@@ -11,19 +11,21 @@ export interface MorTrainDims {
    * that edge while the router sees x undropped (mor-spec §1). Without dropout A and the router share one MatMul.
    */
   separateDownProjection: boolean;
+  /** Dense (the paper's) or top-k routing; static routing keeps the general branch. */
+  routing: Exclude<MorRouting, { mode: 'static' }>;
 }
 
 /** First opset the training form supports (the autodiff's Softmax rule reads opset-13 semantics). */
 export const MOR_TRAIN_BRANCH_MIN_OPSET = 13;
 
 /**
- * The dense MoR branch for training (parameters are graph inputs): the same function as
+ * The dense or top-k MoR branch for training (parameters are graph inputs): the same function as
  * {@link emitMorBranch} (mor-spec.md §2) in few, shape-agnostic kernels, so forward and backward stay cheap
  * per token and carry no run-time shape logic:
  *
  * ```
  * [u, l] = Split(x · [A; W_g]ᵀ)                one MatMul for the down-projection and the router logits
- * g      = Softmax(l (+ b_g))                  [..., N] (the gates)
+ * g      = Softmax(l (+ b_g))                  [..., N] (the gates; top-k: over the k largest, 0 elsewhere)
  * u_rep  = u · T_u                             T_u: [r, N·r] 0/1, u_rep[i·r+k] = u[k]
  * g_rep  = g · E                               E: [N, N·r] 0/1, g_rep[i·r+k] = g_i
  * delta  = (u_rep ⊙ g_rep) · up                up = scaling·B_expᵀ  [N·r, d_out]
@@ -51,7 +53,7 @@ export function emitMorTrainBranch(
   const rank = (c: number) => c % r;
 
   const [u, l] = downAndRouter(b, x, p, dims);
-  const g = b.softmaxLast(p.routerBias ? b.op1('Add', [l, p.routerBias]) : l); // [..., N]
+  const g = gatesFromLogits(b, p.routerBias ? b.op1('Add', [l, p.routerBias]) : l, dims.routing); // [..., N]
   const uRep = b.op1('MatMul', [u, constant('tile_u', r, nr, (k, c) => Number(rank(c) === k))]);
   const gRep = b.op1('MatMul', [g, constant('spread_gates', n, nr, (i, c) => Number(expert(c) === i))]);
   const z = b.op1('Mul', [uRep, gRep]);
