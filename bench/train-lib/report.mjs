@@ -13,7 +13,7 @@ function pairRatio(r) {
 export function formatReport(o, results) {
   const lines = [
     `Llama h${o.hidden} L${o.layers} heads ${o.heads}/${o.kvHeads} inter ${o.intermediate} vocab ${o.vocab}; ` +
-      `batch ${o.batch}×${o.seq} = ${o.batch * o.seq} tokens/step; MoR r ${o.r} N ${o.experts}${o.topK ? ` top-${o.topK}` : " dense"}, LoRA r ${o.r}, ` +
+      `batch ${o.batch}×${o.seq} = ${o.batch * o.seq} tokens/step; MoR r ${o.r} N ${o.experts}${o.topK ? ` top-${o.topK}` : ' dense'}, LoRA r ${o.r}, ` +
       `all 7 projections; AdamW; ${o.threads} threads; median of ${o.steps} steps after ${o.warmup} warm-up`,
     '',
     '| variant | step ms (wall) | tokens/s | CPU ms/step | peak RSS MB | setup ms |',

@@ -5,6 +5,7 @@
 import { readdirSync, renameSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { buildLlama } from '@mor/model-builder';
 import { createRng, initLoraLayer, initMorLayer, validateMorConfig } from '@mor/core';
 import { createMorAdapter } from '@mor/format';
@@ -119,7 +120,7 @@ if (o.method === 'mor+lora') {
     const order = i % 2 ? [lora, mor] : [mor, lora];
     // A pause before each step: onnxruntime's pool threads spin a little after a run, and the other session's
     // spinning threads would steal the cores from this one.
-    const settled = async (s) => (await new Promise((r) => setTimeout(r, 30)), timedStep(s));
+    const settled = async (s) => (await sleep(30), timedStep(s));
     const [first, second] = [await settled(order[0].session), await settled(order[1].session)];
     const [m, l] = i % 2 ? [second, first] : [first, second];
     if (i >= o.warmup) pairs.push({ mor: m, lora: l });
