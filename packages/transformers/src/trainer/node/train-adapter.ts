@@ -141,6 +141,9 @@ export async function trainAdapter(
     m.onnx = encodeForSession(m.graph);
   }
   const optimizer = optimizerSpec(o);
+  // Opening takes a while on real-sized models (onnxruntime optimizes a graph of forward + backward + update).
+  hooks.onLog?.(`building the ${method} train step on ${o.device ?? 'cpu'}…`);
+  const opening = Date.now();
   const session: TrainSessionLike = await TrainSession.create({
     model: m.onnx.bytes,
     externalData: externalDataOf(m.onnx),
@@ -153,6 +156,7 @@ export async function trainAdapter(
     ...(method === 'full' ? { fullTargets: o.targets ?? allLinearLeaves(m) } : {}),
     ...(o.device !== undefined ? { device: o.device as TrainSessionOptions['device'] } : {}),
   });
+  hooks.onLog?.(`train session ready in ${((Date.now() - opening) / 1000).toFixed(1)} s`);
   try {
     if (checkpoint) {
       await session.setOptimizerState(checkpoint.optimizer);
