@@ -15,7 +15,7 @@ import { createRng, initMorLayer, validateMorConfig } from '@mor/core';
 import { createMorAdapter } from '@mor/format';
 import { buildLlama } from '@mor/model-builder';
 import { TrainSession } from '@mor/transformers';
-import { median } from './train-lib/args.mjs';
+import { lmBatch, median } from './train-lib/args.mjs';
 
 const { values } = parseArgs({
   options: Object.fromEntries(
@@ -79,13 +79,7 @@ const [createMs, session] = await timed(() =>
 );
 const tokens = o.batch * o.seq;
 const ids = BigInt64Array.from({ length: tokens }, (_, i) => BigInt((i * 7919) % o.vocab));
-const batch = {
-  inputIds: ids,
-  attentionMask: new BigInt64Array(tokens).fill(1n),
-  labels: ids.slice(),
-  batchSize: o.batch,
-  seqLength: o.seq,
-};
+const batch = lmBatch(ids, o.batch, o.seq);
 const stepMs = [];
 for (let i = 0; i < o.steps; i++) stepMs.push((await timed(() => session.step(batch, { lr: 1e-4 })))[0]);
 const [evalMs] = await timed(() => session.evaluate(batch));

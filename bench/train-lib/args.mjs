@@ -48,3 +48,14 @@ export const median = (xs) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
+
+/** A causal-LM batch of `batchSize` rows of `seqLength` token ids (mask all ones, labels = ids: the loss shifts). */
+export function lmBatch(ids, batchSize, seqLength) {
+  return {
+    inputIds: ids,
+    attentionMask: new BigInt64Array(ids.length).fill(1n),
+    labels: ids.slice(),
+    batchSize,
+    seqLength,
+  };
+}

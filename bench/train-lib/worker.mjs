@@ -10,7 +10,7 @@ import { buildLlama } from '@mor/model-builder';
 import { createRng, initLoraLayer, initMorLayer, validateMorConfig } from '@mor/core';
 import { createMorAdapter } from '@mor/format';
 import { TrainSession } from '@mor/transformers';
-import { median, parseTrainArgs } from './args.mjs';
+import { lmBatch, median, parseTrainArgs } from './args.mjs';
 import { processMemory } from './memory.mjs';
 import { summarizeProfile } from './profile-summary.mjs';
 
@@ -69,13 +69,7 @@ function loraAdapter() {
 
 const tokens = o.batch * o.seq;
 const ids = BigInt64Array.from({ length: tokens }, () => BigInt(Math.floor(rng.uniform() * o.vocab)));
-const batch = {
-  inputIds: ids,
-  attentionMask: new BigInt64Array(tokens).fill(1n),
-  labels: ids.slice(),
-  batchSize: o.batch,
-  seqLength: o.seq,
-};
+const batch = lmBatch(ids, o.batch, o.seq);
 
 const sessionOptions = { intraOpNumThreads: o.threads, interOpNumThreads: 1 };
 let profileDir = null;

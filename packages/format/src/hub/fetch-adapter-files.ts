@@ -1,9 +1,9 @@
 import { parseAdapter } from '../adapter/parse.js';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, type Adapter } from '../adapter/types.js';
-import { HubError, type HubFailure } from './hub-error.js';
-import { checkRepoId, resolveConnection, type HubConnectionOptions } from './hub-options.js';
+import { HubError } from './hub-error.js';
+import type { HubConnectionOptions } from './hub-options.js';
 import { MODEL_CARD_FILE } from './model-card.js';
-import { downloadRepoFile, listRepoFiles } from './repo-files.js';
+import { downloadRepoFile, openPull } from './repo-files.js';
 import { TRAINING_SUMMARY_FILE } from './training-summary.js';
 import { checkDownload } from './verify-download.js';
 
@@ -48,16 +48,7 @@ export interface FetchedAdapter {
  * @throws {AdapterFormatError | SafetensorsError} for downloaded files that are not a valid adapter.
  */
 export async function fetchAdapterFiles(options: FetchAdapterFilesOptions): Promise<FetchedAdapter> {
-  const repo = checkRepoId(options.repo);
-  const revision = options.revision ?? 'main';
-  const connection = resolveConnection(options);
-  const failure: HubFailure = {
-    repo,
-    accessToken: connection.accessToken,
-    hubUrl: connection.hubUrl,
-    doing: 'pulling from',
-  };
-  const entries = await listRepoFiles(repo, revision, connection, failure);
+  const { repo, revision, connection, failure, entries } = await openPull(options);
   for (const required of [ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE]) {
     if (!entries.has(required)) {
       throw new HubError(`${repo}@${revision} is not an adapter repository: it has no ${required}`, {

@@ -1,6 +1,38 @@
 import { downloadFile, HubApiError, listFiles, repoExists, type ListFileEntry } from '@huggingface/hub';
 import { HubError, toHubError, type HubFailure } from './hub-error.js';
-import type { ResolvedConnection } from './hub-options.js';
+import {
+  checkRepoId,
+  resolveConnection,
+  type HubConnectionOptions,
+  type ResolvedConnection,
+} from './hub-options.js';
+
+/** What every pull starts from: the checked repository id, the revision, the connection and the listing. */
+export interface OpenedPull {
+  repo: string;
+  revision: string;
+  connection: ResolvedConnection;
+  failure: HubFailure;
+  /** The repository's files at `revision`, by path. */
+  entries: Map<string, ListFileEntry>;
+}
+
+/** Checks the id, fills in the connection defaults and lists the repository (see {@link listRepoFiles}). */
+export async function openPull(
+  options: HubConnectionOptions & { repo: string; revision?: string | undefined },
+): Promise<OpenedPull> {
+  const repo = checkRepoId(options.repo);
+  const revision = options.revision ?? 'main';
+  const connection = resolveConnection(options);
+  const failure: HubFailure = {
+    repo,
+    accessToken: connection.accessToken,
+    hubUrl: connection.hubUrl,
+    doing: 'pulling from',
+  };
+  const entries = await listRepoFiles(repo, revision, connection, failure);
+  return { repo, revision, connection, failure, entries };
+}
 
 /**
  * The repository's files at `revision` (every folder), by path.

@@ -5,9 +5,9 @@ import { dirname, join, resolve } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ListFileEntry } from '@huggingface/hub';
-import { HubError, type HubFailure } from '../../hub/hub-error.js';
-import { checkRepoId, resolveConnection, type HubConnectionOptions } from '../../hub/hub-options.js';
-import { downloadRepoFile, listRepoFiles } from '../../hub/repo-files.js';
+import { HubError } from '../../hub/hub-error.js';
+import type { HubConnectionOptions } from '../../hub/hub-options.js';
+import { downloadRepoFile, openPull } from '../../hub/repo-files.js';
 import { writeFileAtomic } from '../write-file-atomic.js';
 
 /** Options of {@link pullRepoFiles}. */
@@ -59,16 +59,7 @@ const oidOf = (e: ListFileEntry): string => e.lfs?.oid ?? e.oid ?? '';
  * @throws {HubError} for Hub failures (token redacted) and for downloads that do not match the listing.
  */
 export async function pullRepoFiles(options: PullRepoFilesOptions): Promise<PullRepoFilesResult> {
-  const repo = checkRepoId(options.repo);
-  const revision = options.revision ?? 'main';
-  const connection = resolveConnection(options);
-  const failure: HubFailure = {
-    repo,
-    accessToken: connection.accessToken,
-    hubUrl: connection.hubUrl,
-    doing: 'pulling from',
-  };
-  const entries = await listRepoFiles(repo, revision, connection, failure);
+  const { repo, revision, connection, failure, entries } = await openPull(options);
   const wanted = options.select([...entries.keys()]);
   const out = resolve(options.out);
   const previous = await readManifest(out);
