@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -123,6 +123,29 @@ describe('mor train', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr.trim()).toBe(`error: ${data}:2: "prompt" and "completion" must both be strings`);
     expect(await readdir(dir)).toEqual(['bad.jsonl']);
+  });
+
+  it('a model with only quantized graphs is refused in one line that lists what it has', async () => {
+    const dir = await scratch();
+    const model = join(dir, 'q4-only');
+    await mkdir(join(model, 'onnx'), { recursive: true });
+    for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json'])
+      await copyFile(join(F, f), join(model, f));
+    await copyFile(join(F, 'onnx', 'model.onnx'), join(model, 'onnx', 'model_q4.onnx'));
+    const r = await runCli([
+      'train',
+      '--model',
+      model,
+      '--data',
+      `${F}/golden_data.jsonl`,
+      '--out',
+      join(dir, 'o'),
+    ]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trim()).toBe(
+      `error: ${join(model, 'onnx', 'model.onnx')} is missing: training needs the fp32 graph (this model has only ` +
+        'model_q4.onnx; quantized and fp16 exports cannot be trained through)',
+    );
   });
 
   it('refuses unknown choices listing the valid ones', async () => {

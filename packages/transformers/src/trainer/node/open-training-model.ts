@@ -1,3 +1,4 @@
+import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { AutoTokenizer, type PreTrainedTokenizer } from '@huggingface/transformers';
 import type { ModelProto } from '@mor/onnx';
@@ -45,6 +46,18 @@ export async function openTrainingModel(model: string, task?: TrainTask): Promis
   if (source.kind !== 'local') throw new TrainConfigError(`"${model}" did not resolve to a model directory`);
   const config = await readModelConfig(source);
   const file = join(source.dir, 'onnx', 'model.onnx');
+  if (!(await stat(file).catch(() => null))) {
+    // Quantized or fp16 exports alone cannot be trained through: say what is there instead of ENOENT.
+    const others = (await readdir(join(source.dir, 'onnx')).catch(() => [] as string[])).filter((f) =>
+      f.endsWith('.onnx'),
+    );
+    throw new TrainConfigError(
+      `${file} is missing: training needs the fp32 graph` +
+        (others.length
+          ? ` (this model has only ${others.sort().join(', ')}; quantized and fp16 exports cannot be trained through)`
+          : ''),
+    );
+  }
   let graph: ModelProto;
   try {
     graph = await readModelFile(file);
