@@ -5,7 +5,7 @@ import { loadAdapter } from '@mor/format/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The fake Hub lives with the library's Hub tests; the CLI tests drive the same protocol through the binary.
 import { FakeHub } from '../../format/test/hub/fake-hub.js';
-import { fixture, runCli, type CliResult } from './run-cli.js';
+import { fixture, ONE_SGD_STEP, runCli, type CliResult } from './run-cli.js';
 
 const TOKEN = 'hf_cliWriteToken0123456789abcdefghijkl';
 const WRONG = 'hf_cliWrongToken9876543210zyxwvutsrqp';
@@ -223,9 +223,15 @@ describe('mor push / mor pull', () => {
     const env = { ...cleanEnv, HF_ENDPOINT: hub.url, MOR_CACHE: cache };
     const train = async (out: string, environment: Record<string, string>) =>
       runCli(
-        ['train', '--model', repo, '--init', join(F, 'mor-adapter'), '--data', join(F, 'golden_data.jsonl')]
-          .concat(['--optimizer', 'sgd', '--lr', '0.05', '--max-steps', '1', '--batch-size', '2'])
-          .concat(['--no-shuffle', '--out', out]),
+        [
+          'train',
+          '--model',
+          repo,
+          '--init',
+          join(F, 'mor-adapter'),
+          '--data',
+          join(F, 'golden_data.jsonl'),
+        ].concat(ONE_SGD_STEP, ['--out', out]),
         environment,
       );
     const scratch = await mkdtemp(join(tmpdir(), 'mor-cli-hub-train-'));

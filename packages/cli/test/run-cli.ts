@@ -26,3 +26,16 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
 
 export const fixture = (rel: string): string =>
   fileURLToPath(new URL(`../../../fixtures/${rel}`, import.meta.url));
+
+/** The flags of the issue's golden step: one plain SGD step (lr 0.05) on both rows in one batch, in file order. */
+export const ONE_SGD_STEP = [
+  '--optimizer',
+  'sgd',
+  '--lr',
+  '0.05',
+  '--max-steps',
+  '1',
+  '--batch-size',
+  '2',
+  '--no-shuffle',
+];

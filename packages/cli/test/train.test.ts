@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadAdapter } from '@mor/format/node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fixture, runCli } from './run-cli.js';
+import { fixture, ONE_SGD_STEP, runCli } from './run-cli.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../../examples/data/', import.meta.url));
 const F = fixture('tiny-llama');
@@ -27,15 +27,7 @@ describe('mor train', () => {
       `${F}/mor-adapter`,
       '--data',
       `${F}/golden_data.jsonl`,
-      '--optimizer',
-      'sgd',
-      '--lr',
-      '0.05',
-      '--max-steps',
-      '1',
-      '--batch-size',
-      '2',
-      '--no-shuffle',
+      ...ONE_SGD_STEP,
       '--out',
       out,
     ]);

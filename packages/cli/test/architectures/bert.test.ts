@@ -9,7 +9,7 @@ import { TrainSession } from '@mor/transformers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomMorAdapter, saveTo } from '../helpers/adapters.js';
 import { expectOk, forward, idsFile, maxDiff, scratch } from '../helpers/logits.js';
-import { runCli } from '../run-cli.js';
+import { ONE_SGD_STEP, runCli } from '../run-cli.js';
 
 const TEXT = 'the movie was good';
 
@@ -108,17 +108,7 @@ describe('BERT sequence classification with a MoR adapter on query/value', () =>
           '--max-length',
           '10',
         ]
-          .concat([
-            '--optimizer',
-            'sgd',
-            '--lr',
-            '0.05',
-            '--max-steps',
-            '1',
-            '--batch-size',
-            '2',
-            '--no-shuffle',
-          ])
+          .concat(ONE_SGD_STEP)
           .concat(['--out', out, ...extra]),
       );
     expectOk(await train(join(dir, 'cpu')));
