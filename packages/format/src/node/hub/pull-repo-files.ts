@@ -54,7 +54,8 @@ const oidOf = (e: ListFileEntry): string => e.lfs?.oid ?? e.oid ?? '';
  * GiBs) while hashing it, and checks it against the size and hash the Hub lists (sha256 for LFS files, git's
  * blob id for the others). A file that an earlier pull into `out` fetched with the same hash is kept, not
  * downloaded again. Every file lands by rename (no reader sees half a file, a failed download leaves the old
- * file); the manifest ({@link PULL_MANIFEST_FILE}) is written last.
+ * file); the manifest ({@link PULL_MANIFEST_FILE}) is removed before the first file changes and written last, so
+ * its presence means the directory holds one complete pull.
  *
  * @throws {HubError} for Hub failures (token redacted) and for downloads that do not match the listing.
  */
@@ -65,6 +66,7 @@ export async function pullRepoFiles(options: PullRepoFilesOptions): Promise<Pull
   const previous = await readManifest(out);
   const manifest: Manifest = { repo, revision, files: {} };
   const result: PullRepoFilesResult = { repo, revision, out: options.out, downloaded: [], kept: [] };
+  let invalidated = false;
   for (const path of wanted) {
     const entry = entries.get(path);
     if (!entry) throw new HubError(`${repo}@${revision} has no file ${path}`, { repo, reason: 'not-found' });
@@ -76,6 +78,10 @@ export async function pullRepoFiles(options: PullRepoFilesOptions): Promise<Pull
     if (known && known.oid !== '' && known.oid === oidOf(entry) && onDisk?.size === sizeOf(entry)) {
       result.kept.push(path);
     } else {
+      // The files are about to change: until the new manifest is written, the directory claims no complete pull
+      // (an interrupted re-pull must not pass for one, with old and new files mixed).
+      if (!invalidated && previous) await rm(join(out, PULL_MANIFEST_FILE), { force: true });
+      invalidated = true;
       await downloadTo(target, entry, await downloadRepoFile(repo, revision, path, connection, failure), {
         repo,
         revision,
