@@ -8,46 +8,29 @@
 //     --vocab 49152 --batch 1 --seq 128 --steps 5 --threads 2]
 //
 // Build the packages first (`npm run build`).
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { createRng, initMorLayer, validateMorConfig } from '@mor/core';
 import { createMorAdapter } from '@mor/format';
 import { buildLlama } from '@mor/model-builder';
 import { TrainSession } from '@mor/transformers';
+import { PROJECTIONS, targetLinears } from './lib/adapters.mjs';
+import { parseFlags } from './lib/args.mjs';
 import { lmBatch, median } from './train-lib/args.mjs';
+import { processMemory } from './train-lib/memory.mjs';
 
-const { values } = parseArgs({
-  options: Object.fromEntries(
-    [
-      'layers',
-      'hidden',
-      'heads',
-      'kv-heads',
-      'intermediate',
-      'vocab',
-      'batch',
-      'seq',
-      'steps',
-      'threads',
-    ].map((k) => [k, { type: 'string' }]),
-  ),
+const o = parseFlags(process.argv.slice(2), {
+  layers: 30,
+  hidden: 576,
+  heads: 9,
+  kvHeads: 3,
+  intermediate: 1536,
+  vocab: 49152,
+  batch: 1,
+  seq: 128,
+  steps: 5,
+  threads: 2,
 });
-const n = (k, d) => (values[k] === undefined ? d : Number(values[k]));
-const o = {
-  layers: n('layers', 30),
-  hidden: n('hidden', 576),
-  heads: n('heads', 9),
-  kvHeads: n('kv-heads', 3),
-  intermediate: n('intermediate', 1536),
-  vocab: n('vocab', 49152),
-  batch: n('batch', 1),
-  seq: n('seq', 128),
-  steps: n('steps', 5),
-  threads: n('threads', 2),
-};
-const peakMB = () =>
-  Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN) / 1024;
+const peakMB = () => processMemory().peakMB;
 const timed = async (f) => {
   const t = performance.now();
   const value = await f();
@@ -55,13 +38,10 @@ const timed = async (f) => {
 };
 
 const built = buildLlama({ ...o, withoutKvCache: true, seed: 0 });
-const PROJECTIONS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
 const config = validateMorConfig({ r: 8, alpha: 16, experts: 8, targets: PROJECTIONS });
 const rng = createRng(1);
 const layers = new Map(
-  built.linears
-    .filter((l) => PROJECTIONS.some((p) => l.module.endsWith(`.${p}`)))
-    .map((l) => [l.module, initMorLayer({ dIn: l.dIn, dOut: l.dOut, config, rng })]),
+  targetLinears(built).map((l) => [l.module, initMorLayer({ dIn: l.dIn, dOut: l.dOut, config, rng })]),
 );
 // The linears include lm_head; the embedding table is the one weight besides them (norms aside).
 const params = built.linears.reduce((s, l) => s + l.dIn * l.dOut, 0) + o.vocab * o.hidden;

@@ -3,7 +3,7 @@
 // work and its output is not a constant onnxruntime could in principle skip. Omegas get a little noise so the
 // experts differ.
 import { createRng, initLoraLayer, initMorLayer, validateMorConfig } from '@mor/core';
-import { createMorAdapter } from '@mor/format';
+import { createLoraAdapter, createMorAdapter } from '@mor/format';
 
 export const PROJECTIONS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
 
@@ -36,20 +36,5 @@ export function makeLoraAdapter(linears, { r, seed }) {
     rng.fillNormal(w.B, 0, 0.02);
     layers.set(module, w);
   }
-  const alpha = 2 * r;
-  return {
-    kind: 'lora',
-    r,
-    alpha,
-    scaling: alpha / r,
-    useRslora: false,
-    fanInFanOut: false,
-    targets: PROJECTIONS,
-    targetPattern: null,
-    rawConfig: {},
-    taskType: 'CAUSAL_LM',
-    baseModel: null,
-    layers,
-    dtype: 'F32',
-  };
+  return createLoraAdapter({ r, alpha: 2 * r, targets: PROJECTIONS, layers });
 }

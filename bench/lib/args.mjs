@@ -17,17 +17,20 @@ export const DEFAULTS = {
 
 const kebab = (s) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
-/** Parses `argv` against {@link DEFAULTS}; `--json <file>` and `--only <a,b>` are the non-numeric extras. */
-export function parseArgs(argv) {
-  const out = { ...DEFAULTS, json: null, only: null };
+/**
+ * Parses `--name value` pairs against `defaults` (kebab-case flags for camelCase keys): numbers must be
+ * non-negative integers; `strings` are kept as given, `lists` split on commas (both default to null).
+ */
+export function parseFlags(argv, defaults, { strings = [], lists = [] } = {}) {
+  const out = { ...defaults, ...Object.fromEntries([...strings, ...lists].map((k) => [k, null])) };
   const byFlag = new Map(Object.keys(out).map((k) => [`--${kebab(k)}`, k]));
   for (let i = 0; i < argv.length; i += 2) {
     const key = byFlag.get(argv[i]);
     const value = argv[i + 1];
     if (!key || value === undefined)
       throw new Error(`unknown or incomplete option ${argv[i]} (known: ${[...byFlag.keys()].join(' ')})`);
-    if (key === 'json') out.json = value;
-    else if (key === 'only') out.only = value.split(',');
+    if (lists.includes(key)) out[key] = value.split(',');
+    else if (strings.includes(key)) out[key] = value;
     else {
       const n = Number(value);
       if (!Number.isInteger(n) || n < 0)
@@ -35,6 +38,12 @@ export function parseArgs(argv) {
       out[key] = n;
     }
   }
+  return out;
+}
+
+/** Parses `argv` against {@link DEFAULTS}; `--json <file>` and `--only <a,b>` are the non-numeric extras. */
+export function parseArgs(argv) {
+  const out = parseFlags(argv, DEFAULTS, { strings: ['json'], lists: ['only'] });
   if (out.newTokens < 2)
     throw new Error('--new-tokens must be at least 2 (one prefill token, then decode steps)');
   return out;

@@ -8,13 +8,12 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildLlama } from '@mor/model-builder';
 import { createRng, initLoraLayer, initMorLayer, validateMorConfig } from '@mor/core';
-import { createMorAdapter } from '@mor/format';
+import { createLoraAdapter, createMorAdapter } from '@mor/format';
 import { TrainSession } from '@mor/transformers';
 import { lmBatch, median, parseTrainArgs } from './args.mjs';
 import { processMemory } from './memory.mjs';
 import { summarizeProfile } from './profile-summary.mjs';
-
-export const PROJECTIONS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
+import { PROJECTIONS, targetLinears } from '../lib/adapters.mjs';
 
 const o = parseTrainArgs(process.argv.slice(2));
 const built = buildLlama({
@@ -27,7 +26,7 @@ const built = buildLlama({
   seed: o.seed,
   withoutKvCache: true,
 });
-const linears = built.linears.filter((l) => PROJECTIONS.some((p) => l.module.endsWith(`.${p}`)));
+const linears = targetLinears(built);
 const rng = createRng(o.seed + 1);
 const alpha = 2 * o.r;
 
@@ -50,21 +49,7 @@ function loraAdapter() {
   const layers = new Map(
     linears.map((l) => [l.module, initLoraLayer({ dIn: l.dIn, dOut: l.dOut, r: o.r, rng })]),
   );
-  return {
-    kind: 'lora',
-    r: o.r,
-    alpha,
-    scaling: alpha / o.r,
-    useRslora: false,
-    fanInFanOut: false,
-    targets: PROJECTIONS,
-    targetPattern: null,
-    rawConfig: {},
-    taskType: 'CAUSAL_LM',
-    baseModel: null,
-    layers,
-    dtype: 'F32',
-  };
+  return createLoraAdapter({ r: o.r, alpha, targets: PROJECTIONS, layers });
 }
 
 const tokens = o.batch * o.seq;

@@ -8,7 +8,7 @@ import {
   type LoraLayerWeights,
   type MorLayerWeights,
 } from '@mor/core';
-import { createMorAdapter, type LoraAdapter, type MorAdapter } from '@mor/format';
+import { createLoraAdapter, createMorAdapter, type LoraAdapter, type MorAdapter } from '@mor/format';
 
 /** A layer an adapter can target: its module path and sizes (model-builder's `LinearInfo` has these). */
 export interface TargetLayer {
@@ -70,19 +70,11 @@ export function randomLoraAdapter(
     rng.fillNormal(w.B, 0, 0.2);
     weights.set(l.module, w);
   }
-  return {
-    kind: 'lora',
+  return createLoraAdapter({
     r,
     alpha,
-    scaling: alpha / r,
-    useRslora: false,
-    fanInFanOut: o.fanInFanOut ?? false,
     targets: o.targets,
-    targetPattern: null,
-    rawConfig: {},
-    taskType: 'CAUSAL_LM',
-    baseModel: null,
     layers: weights,
-    dtype: 'F32',
-  };
+    fanInFanOut: o.fanInFanOut ?? false,
+  });
 }

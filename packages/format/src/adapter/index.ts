@@ -1,5 +1,10 @@
 export { adapterConfigObject } from './config-json.js';
-export { createMorAdapter, type CreateMorAdapterInit } from './create.js';
+export {
+  createLoraAdapter,
+  createMorAdapter,
+  type CreateLoraAdapterInit,
+  type CreateMorAdapterInit,
+} from './create.js';
 export { adapterParameterCount } from './param-count.js';
 export { parseAdapter, type ParseAdapterOptions } from './parse.js';
 export { serializeAdapter, type SerializeAdapterOptions } from './serialize.js';

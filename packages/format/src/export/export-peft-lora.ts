@@ -1,6 +1,7 @@
 import { staticCollapse, type LoraLayerWeights } from '@mor/core';
 import { AdapterFormatError } from '../errors.js';
 import { type LoraAdapter, type MorAdapter } from '../adapter/types.js';
+import { createLoraAdapter } from '../adapter/create.js';
 
 /**
  * The PEFT `LoraConfig` keys written for an exported adapter. Only keys every PEFT release since 0.6 knows: an
@@ -53,19 +54,14 @@ export function exportPeftLora(mor: MorAdapter, gate: readonly number[]): LoraAd
     const { bStatic } = staticCollapse({ weights: w, gate: g });
     layers.set(module, { dIn: w.dIn, dOut: w.dOut, r: w.r, A: Float32Array.from(w.A), B: bStatic });
   }
-  return {
-    kind: 'lora',
+  return createLoraAdapter({
     r: mor.config.r,
     alpha: mor.config.alpha,
-    scaling: mor.config.alpha / mor.config.r,
-    useRslora: false,
-    fanInFanOut: false,
-    targets: [...mor.config.targets],
-    targetPattern: null,
+    targets: mor.config.targets,
+    layers,
     rawConfig: peftLoraConfig(mor),
     taskType: mor.taskType,
     baseModel: mor.baseModel,
-    layers,
     dtype: mor.dtype,
-  };
+  });
 }

@@ -7,7 +7,7 @@ import {
   type LoraLayerWeights,
   type MorLayerWeights,
 } from '@mor/core';
-import { createMorAdapter, type Adapter, type LoraAdapter } from '@mor/format';
+import { createLoraAdapter, createMorAdapter, type Adapter } from '@mor/format';
 import { findLinearLayers, type LinearLayer, type ModelProto } from '@mor/onnx';
 import { TrainConfigError } from './errors.js';
 
@@ -99,22 +99,14 @@ export function initAdapterForModel(options: InitAdapterForModelOptions): Adapte
     const loraLayers = new Map<string, LoraLayerWeights>();
     for (const [path, l] of found)
       loraLayers.set(path, initLoraLayer({ dIn: l.dIn, dOut: l.dOut, r: config.r, rng }));
-    const lora: LoraAdapter = {
-      kind: 'lora',
+    return createLoraAdapter({
       r: config.r,
       alpha: config.alpha,
-      scaling: config.alpha / config.r,
-      useRslora: false,
-      fanInFanOut: false,
-      targets: [...config.targets],
-      targetPattern: null,
-      rawConfig: {},
+      targets: config.targets,
+      layers: loraLayers,
       taskType,
       baseModel,
-      layers: loraLayers,
-      dtype: 'F32',
-    };
-    return lora;
+    });
   }
   const morLayers = new Map<string, MorLayerWeights>();
   for (const [path, l] of found) morLayers.set(path, initMorLayer({ dIn: l.dIn, dOut: l.dOut, config, rng }));

@@ -1,5 +1,5 @@
 import { createRng, initLoraLayer, initMorLayer, validateMorConfig, type MorConfigInput } from '@mor/core';
-import { createMorAdapter, type LoraAdapter, type MorAdapter } from '@mor/format';
+import { createLoraAdapter, createMorAdapter, type LoraAdapter, type MorAdapter } from '@mor/format';
 import type { BuiltModel } from '@mor/model-builder';
 import type { TrainBatch } from '../../src/train/index.js';
 
@@ -29,23 +29,15 @@ export function randomMorAdapter(
 /** A plain LoRA adapter (B zeros, as PEFT initialises it). */
 export function freshLoraAdapter(built: BuiltModel, targets: string[], r = 4, alpha = 8): LoraAdapter {
   const rng = createRng(3);
-  return {
-    kind: 'lora',
+  return createLoraAdapter({
     r,
     alpha,
-    scaling: alpha / r,
-    useRslora: false,
-    fanInFanOut: false,
     targets,
-    targetPattern: null,
     rawConfig: { peft_type: 'LORA', r, lora_alpha: alpha, target_modules: targets },
-    taskType: 'CAUSAL_LM',
-    baseModel: null,
     layers: new Map(
       layersOf(built, targets).map((l) => [l.module, initLoraLayer({ dIn: l.dIn, dOut: l.dOut, r, rng })]),
     ),
-    dtype: 'F32',
-  };
+  });
 }
 
 /** Random rows of token ids in [5, vocab): a causal-LM or a classification batch. */
