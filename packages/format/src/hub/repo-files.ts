@@ -40,7 +40,7 @@ export async function openPull(
  * @throws {HubError} reason `not-found` naming the repository or the revision that does not exist; others as
  *   {@link toHubError} maps them (token redacted).
  */
-export async function listRepoFiles(
+async function listRepoFiles(
   repo: string,
   revision: string,
   connection: ResolvedConnection,
