@@ -22,7 +22,8 @@ const kebab = (s) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
  * non-negative integers; `strings` are kept as given, `lists` split on commas (both default to null).
  */
 export function parseFlags(argv, defaults, { strings = [], lists = [] } = {}) {
-  const out = { ...defaults, ...Object.fromEntries([...strings, ...lists].map((k) => [k, null])) };
+  const unset = [...strings, ...lists].filter((k) => !(k in defaults));
+  const out = { ...defaults, ...Object.fromEntries(unset.map((k) => [k, null])) };
   const byFlag = new Map(Object.keys(out).map((k) => [`--${kebab(k)}`, k]));
   for (let i = 0; i < argv.length; i += 2) {
     const key = byFlag.get(argv[i]);

@@ -18,10 +18,15 @@ export const TRAIN_DEFAULTS = {
   /** Top-k routing for MoR (0: dense, the paper's). */
   topK: 0,
   seed: 0,
+  /** Execution provider of our engine (cpu, webgpu, cuda); PyTorch's baseline always runs on the CPU. */
+  device: 'cpu',
 };
-/** Parses `argv` against {@link TRAIN_DEFAULTS}; `--only a,b` is a list, `--json/--profile/--method` strings. */
+/** Parses `argv` against {@link TRAIN_DEFAULTS}; `--only a,b` is a list, `--json/--profile/--method/--device` strings. */
 export function parseTrainArgs(argv) {
-  const out = parseFlags(argv, TRAIN_DEFAULTS, { strings: ['json', 'profile', 'method'], lists: ['only'] });
+  const out = parseFlags(argv, TRAIN_DEFAULTS, {
+    strings: ['json', 'profile', 'method', 'device'],
+    lists: ['only'],
+  });
   if (out.steps < 1) throw new Error('--steps must be at least 1');
   return out;
 }

@@ -1,5 +1,5 @@
 // One training variant of bench/train.mjs in this process (MoR or LoRA in our engine): builds the Llama, the
-// adapter, a TrainSession (AdamW, CPU), runs warm-up and timed steps and prints `RESULT {json}`.
+// adapter, a TrainSession (AdamW, on `--device`, CPU by default), runs warm-up and timed steps and prints `RESULT {json}`.
 // `--method mor+lora` builds both sessions and alternates their steps (the order flips every pair), so both see
 // the same machine: the median of the per-pair ratios is the steady MoR/LoRA number on a shared machine.
 import { readdirSync, renameSync, mkdirSync } from 'node:fs';
@@ -76,7 +76,7 @@ async function createSession(method) {
     method,
     adapter: method === 'mor' ? morAdapter() : loraAdapter(),
     optimizer: { kind: 'adamw', lr: 1e-4, weightDecay: 0.01 },
-    device: 'cpu',
+    device: o.device,
     sessionOptions,
   });
   return { session, createMs: performance.now() - t0 };
