@@ -1,5 +1,6 @@
 import { downloadFile, HubApiError, listFiles, repoExists, type ListFileEntry } from '@huggingface/hub';
 import { HubError, toHubError, type HubFailure } from './hub-error.js';
+import { unsafeRepoPath } from './repo-path.js';
 import {
   checkRepoId,
   resolveConnection,
@@ -37,8 +38,9 @@ export async function openPull(
 /**
  * The repository's files at `revision` (every folder), by path.
  *
- * @throws {HubError} reason `not-found` naming the repository or the revision that does not exist; others as
- *   {@link toHubError} maps them (token redacted).
+ * @throws {HubError} reason `not-found` naming the repository or the revision that does not exist; reason `hub`
+ *   for a listing holding a path that could escape the directory pulled into (see {@link unsafeRepoPath}); others
+ *   as {@link toHubError} maps them (token redacted).
  */
 async function listRepoFiles(
   repo: string,
@@ -56,6 +58,7 @@ async function listRepoFiles(
   };
   try {
     for await (const entry of listFiles({ ...common, revision, recursive: true })) {
+      refuseUnsafePath(entry.path, repo, revision);
       if (entry.type === 'file') entries.set(entry.path, entry);
     }
   } catch (error) {
@@ -76,6 +79,16 @@ async function listRepoFiles(
     throw new HubError(message, { repo, reason: 'not-found', statusCode: 404 });
   }
   return entries;
+}
+
+/** A listing naming `../x`, `/etc/x`, `a\b`, `a//b`, … is refused whole, naming the path, before anything is written. */
+function refuseUnsafePath(path: string, repo: string, revision: string): void {
+  const why = unsafeRepoPath(path);
+  if (why !== null)
+    throw new HubError(
+      `${repo}@${revision}: the repository lists the file path ${JSON.stringify(path)}, which ${why}: refusing to pull from it`,
+      { repo, reason: 'hub' },
+    );
 }
 
 /**

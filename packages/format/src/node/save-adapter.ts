@@ -2,15 +2,18 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { serializeAdapter, type SerializeAdapterOptions } from '../adapter/serialize.js';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, type Adapter } from '../adapter/types.js';
-import { writeFileAtomic } from './write-file-atomic.js';
+import { writeFilesAtomic } from './write-file-atomic.js';
 
 /** Options of {@link saveAdapter}. */
 export type SaveAdapterOptions = SerializeAdapterOptions;
 
 /**
  * Writes `adapter` to `dir` (created if needed) as adapter_model.safetensors + adapter_config.json. Everything is
- * serialized (and validated) before the first byte is written; each file is replaced atomically. The weights go
- * first so that a config never points at weights from an older save.
+ * serialized (and validated) before the first byte is written, and both files are written in full before either
+ * replaces its old copy, so a failed save (a full disk) leaves the previous adapter as it was. The weights are
+ * renamed into place first, so that a config never points at weights from an older save.
+ *
+ * @throws {FileWriteError} naming the file that could not be written (`no space left on device (ENOSPC)`, …).
  */
 export async function saveAdapter(
   dir: string,
@@ -19,6 +22,8 @@ export async function saveAdapter(
 ): Promise<void> {
   const { configJson, safetensors } = serializeAdapter(adapter, options);
   await mkdir(dir, { recursive: true });
-  await writeFileAtomic(join(dir, ADAPTER_WEIGHTS_FILE), safetensors);
-  await writeFileAtomic(join(dir, ADAPTER_CONFIG_FILE), configJson);
+  await writeFilesAtomic([
+    { path: join(dir, ADAPTER_WEIGHTS_FILE), data: safetensors },
+    { path: join(dir, ADAPTER_CONFIG_FILE), data: configJson },
+  ]);
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Adapter } from '../../adapter/types.js';
 import { ADAPTER_CONFIG_FILE } from '../../adapter/types.js';
@@ -8,7 +8,8 @@ import {
   type FetchAdapterFilesOptions,
   type PulledFile,
 } from '../../hub/fetch-adapter-files.js';
-import { writeFileAtomic } from '../write-file-atomic.js';
+import { FileWriteError } from '../file-write-error.js';
+import { writeFilesAtomic } from '../write-file-atomic.js';
 
 /** Options of {@link pullAdapter}. */
 export interface PullAdapterOptions extends FetchAdapterFilesOptions {
@@ -30,8 +31,9 @@ export interface PullAdapterResult {
  * Downloads the adapter in a Hub repository (adapter_config.json, adapter_model.safetensors, and README.md /
  * training_summary.json when present) into `out`. Everything is downloaded, checked against the hashes the Hub
  * lists and validated with `parseAdapter` in memory first, so a broken download writes nothing. A new `out` is
- * filled in a hidden sibling directory and renamed into place in one step; into an existing directory each file
- * is replaced atomically, the config last, so the config never points at weights of an older pull.
+ * filled in a hidden sibling directory and renamed into place in one step; into an existing directory every file
+ * is written in full before any replaces its old copy (a full disk leaves the previous pull as it was), and the
+ * config is renamed last, so the config never points at weights of an older pull.
  *
  * @throws {HubError} for Hub failures (token redacted); {@link AdapterFormatError} / `SafetensorsError` for files
  *   that are not a valid adapter.
@@ -59,11 +61,12 @@ async function writeAdapterDir(out: string, files: PulledFile[], isNew: boolean)
     const staging = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.partial`);
     try {
       await mkdir(staging);
-      for (const file of files) await writeFile(join(staging, file.path), file.bytes);
+      await writeFilesAtomic(files.map((f) => ({ path: join(staging, f.path), data: f.bytes })));
       await rename(staging, target);
       return;
     } catch (error) {
       await rm(staging, { recursive: true, force: true });
+      if (error instanceof FileWriteError) throw error.relocated(staging, target);
       // Another process created `out` meanwhile: fall through to the file-by-file path below.
       if (!['EEXIST', 'ENOTEMPTY'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
     }
@@ -73,7 +76,7 @@ async function writeAdapterDir(out: string, files: PulledFile[], isNew: boolean)
     ...files.filter((f) => f.path !== ADAPTER_CONFIG_FILE),
     ...files.filter((f) => f.path === ADAPTER_CONFIG_FILE),
   ];
-  for (const file of configLast) await writeFileAtomic(join(out, file.path), file.bytes);
+  await writeFilesAtomic(configLast.map((f) => ({ path: join(out, f.path), data: f.bytes })));
 }
 
 async function pathKind(path: string): Promise<'missing' | 'dir' | 'other'> {

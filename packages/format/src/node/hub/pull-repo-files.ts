@@ -1,14 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import { Readable } from 'node:stream';
 import type { ListFileEntry } from '@huggingface/hub';
 import { HubError } from '../../hub/hub-error.js';
 import type { HubConnectionOptions } from '../../hub/hub-options.js';
 import { downloadRepoFile, openPull } from '../../hub/repo-files.js';
-import { writeFileAtomic } from '../write-file-atomic.js';
+import { stageFile, writeFileAtomic, type StagedFile } from '../write-file-atomic.js';
 
 /** Options of {@link pullRepoFiles}. */
 export interface PullRepoFilesOptions extends HubConnectionOptions {
@@ -53,11 +51,15 @@ const oidOf = (e: ListFileEntry): string => e.lfs?.oid ?? e.oid ?? '';
  * Downloads the selected files of a Hub repository into `out`, streaming each one to disk (model weights may be
  * GiBs) while hashing it, and checks it against the size and hash the Hub lists (sha256 for LFS files, git's
  * blob id for the others). A file that an earlier pull into `out` fetched with the same hash is kept, not
- * downloaded again. Every file lands by rename (no reader sees half a file, a failed download leaves the old
- * file); the manifest ({@link PULL_MANIFEST_FILE}) is removed before the first file changes and written last, so
- * its presence means the directory holds one complete pull.
+ * downloaded again. Every changed file is downloaded and checked under a temporary name before any file in `out`
+ * is replaced, so a download that fails or does not match its listing leaves the previous pull as it was (files
+ * and manifest: it still serves); the disk thus needs room for the old and new copies of what changed. The
+ * manifest ({@link PULL_MANIFEST_FILE}) is removed before the first file is renamed into place and written last,
+ * so its presence means the directory holds one complete pull.
  *
- * @throws {HubError} for Hub failures (token redacted) and for downloads that do not match the listing.
+ * @throws {HubError} for Hub failures (token redacted), for a listing with a path that could leave `out`, and for
+ *   downloads that do not match the listing.
+ * @throws {FileWriteError} naming the file when writing fails (a full disk: `no space left on device`).
  */
 export async function pullRepoFiles(options: PullRepoFilesOptions): Promise<PullRepoFilesResult> {
   const { repo, revision, connection, failure, entries } = await openPull(options);
@@ -66,29 +68,40 @@ export async function pullRepoFiles(options: PullRepoFilesOptions): Promise<Pull
   const previous = await readManifest(out);
   const manifest: Manifest = { repo, revision, files: {} };
   const result: PullRepoFilesResult = { repo, revision, out: options.out, downloaded: [], kept: [] };
-  let invalidated = false;
-  for (const path of wanted) {
-    const entry = entries.get(path);
-    if (!entry) throw new HubError(`${repo}@${revision} has no file ${path}`, { repo, reason: 'not-found' });
-    const target = join(out, ...path.split('/'));
-    if (!target.startsWith(out + '/'))
-      throw new HubError(`${repo}@${revision}: refusing the path ${path}`, { repo, reason: 'hub' });
-    const known = previous?.files[path];
-    const onDisk = await stat(target).catch(() => null);
-    if (known && known.oid !== '' && known.oid === oidOf(entry) && onDisk?.size === sizeOf(entry)) {
-      result.kept.push(path);
-    } else {
-      // The files are about to change: until the new manifest is written, the directory claims no complete pull
-      // (an interrupted re-pull must not pass for one, with old and new files mixed).
-      if (!invalidated && previous) await rm(join(out, PULL_MANIFEST_FILE), { force: true });
-      invalidated = true;
-      await downloadTo(target, entry, await downloadRepoFile(repo, revision, path, connection, failure), {
-        repo,
-        revision,
-      });
-      result.downloaded.push(path);
+  const staged: StagedFile[] = [];
+  try {
+    for (const path of wanted) {
+      const entry = entries.get(path);
+      if (!entry)
+        throw new HubError(`${repo}@${revision} has no file ${path}`, { repo, reason: 'not-found' });
+      const target = join(out, ...path.split('/'));
+      if (!target.startsWith(out + sep))
+        throw new HubError(`${repo}@${revision}: refusing the path ${path}`, { repo, reason: 'hub' });
+      const known = previous?.files[path];
+      const onDisk = await stat(target).catch(() => null);
+      if (known && known.oid !== '' && known.oid === oidOf(entry) && onDisk?.size === sizeOf(entry)) {
+        result.kept.push(path);
+      } else {
+        const blob = await downloadRepoFile(repo, revision, path, connection, failure);
+        staged.push(await download(target, entry, blob, { repo, revision }));
+        result.downloaded.push(path);
+      }
+      manifest.files[path] = { oid: oidOf(entry), size: sizeOf(entry) };
     }
-    manifest.files[path] = { oid: oidOf(entry), size: sizeOf(entry) };
+  } catch (error) {
+    await Promise.all(staged.map((f) => f.discard()));
+    throw error;
+  }
+  // Until the new manifest is written, the directory claims no complete pull: a run stopped between the renames
+  // must not leave old and new files passing for one.
+  if (staged.length > 0) await rm(join(out, PULL_MANIFEST_FILE), { force: true });
+  for (const [i, f] of staged.entries()) {
+    try {
+      await f.commit();
+    } catch (error) {
+      await Promise.all(staged.slice(i + 1).map((g) => g.discard()));
+      throw error;
+    }
   }
   await writeFileAtomic(join(out, PULL_MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
   return result;
@@ -102,47 +115,47 @@ async function readManifest(out: string): Promise<Manifest | null> {
   }
 }
 
-/** Streams `blob` to `target` through a hash; checks size and hash, then renames into place. */
-async function downloadTo(
+/**
+ * Streams `blob` through a hash into a temporary file beside `target` and checks size and hash; the caller
+ * renames it into place ({@link StagedFile.commit}) once every file of the pull has passed.
+ */
+async function download(
   target: string,
   entry: ListFileEntry,
   blob: Blob,
   where: { repo: string; revision: string },
-): Promise<void> {
+): Promise<StagedFile> {
   await mkdir(dirname(target), { recursive: true });
-  const temp = `${target}.${randomBytes(6).toString('hex')}.partial`;
   const size = sizeOf(entry);
+  const fail = (what: string): never => {
+    throw new HubError(
+      `${where.repo}@${where.revision}: ${entry.path}: the download does not match the repository (${what}); try again`,
+      { repo: where.repo, reason: 'hub' },
+    );
+  };
   // LFS files are listed by the sha256 of their content; the others by git's blob id (sha1 of a header + content).
   const hash = entry.lfs ? createHash('sha256') : createHash('sha1').update(`blob ${size}\0`);
   let received = 0;
-  const hashing = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      received += chunk.length;
-      hash.update(chunk);
-      done(null, chunk);
-    },
-  });
+  async function* hashed(): AsyncIterable<Uint8Array> {
+    for await (const chunk of Readable.fromWeb(blob.stream() as Parameters<typeof Readable.fromWeb>[0])) {
+      received += (chunk as Buffer).length;
+      // A server sending more than the listing says is cut off here, not after it has filled the disk.
+      if (received > size) fail(`more than the ${size} bytes listed`);
+      hash.update(chunk as Buffer);
+      yield chunk as Buffer;
+    }
+  }
+  const staged = await stageFile(target, hashed());
   try {
-    await pipeline(
-      Readable.fromWeb(blob.stream() as Parameters<typeof Readable.fromWeb>[0]),
-      hashing,
-      createWriteStream(temp),
-    );
-    const digest = hash.digest('hex');
-    const fail = (what: string): never => {
-      throw new HubError(
-        `${where.repo}@${where.revision}: ${entry.path}: the download does not match the repository (${what}); try again`,
-        { repo: where.repo, reason: 'hub' },
-      );
-    };
     if (received !== size) fail(`${received} bytes received, ${size} expected`);
+    const digest = hash.digest('hex');
     const listed = oidOf(entry);
     const checkable = entry.lfs !== undefined || /^[0-9a-f]{40}$/.test(listed);
     if (checkable && digest !== listed)
       fail(`${entry.lfs ? 'sha256' : 'git blob id'} ${digest}, listed ${listed}`);
-    await rename(temp, target);
   } catch (error) {
-    await rm(temp, { force: true });
+    await staged.discard();
     throw error;
   }
+  return staged;
 }
