@@ -1,5 +1,6 @@
 import { mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { FileWriteError } from '@mor/format/node';
 import { MorInputError } from '../errors.js';
 
 /** Options of {@link writeDirAtomic}. */
@@ -23,8 +24,9 @@ export async function checkOutputDir(out: string, options: WriteDirAtomicOptions
 /**
  * Builds a directory atomically: `fill` writes into a fresh temporary directory next to `out` (same file
  * system, so the final rename cannot degrade into a copy), which is then renamed to `out`. A failure removes the
- * temporary directory and leaves `out` as it was. An existing empty `out` is replaced; a non-empty one only with
- * `overwrite` (the old one is moved aside first and deleted after the rename).
+ * temporary directory and leaves `out` as it was (a {@link FileWriteError} from `fill` — a full disk — names the
+ * file under `out`). An existing empty `out` is replaced; a non-empty one only with `overwrite` (the old one is
+ * moved aside first and deleted after the rename).
  */
 export async function writeDirAtomic(
   out: string,
@@ -46,7 +48,8 @@ export async function writeDirAtomic(
   } catch (e) {
     if (aside) await rename(aside, target).catch(() => undefined);
     await rm(tmp, { recursive: true, force: true });
-    throw e;
+    // A file that failed to land is named where the user will look for it, not in the temporary directory.
+    throw e instanceof FileWriteError ? e.relocated(tmp, target) : e;
   }
   if (aside) await rm(aside, { recursive: true, force: true });
 }

@@ -1,12 +1,13 @@
 import { cp } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { mergeLora, mergeStaticGate, MergeError, type ModelProto } from '@mor/onnx';
-import { readModelFile, writeModelFile } from '@mor/onnx/node';
+import { readModelFile } from '@mor/onnx/node';
 import { resolveAdapter, type AdapterInput } from '../adapter-input.js';
 import { MorInputError } from '../errors.js';
 import { resolveGate, type GateSpec } from '../gate-spec.js';
 import { checkOutputDir, writeDirAtomic } from './atomic-dir.js';
 import { listOnnxModelFiles, type OnnxModelFile } from './onnx-model-files.js';
+import { writeModelFiles } from './write-model-files.js';
 
 /** Options of {@link mergeAdapterIntoModelDir}. */
 export interface MergeAdapterIntoModelDirOptions {
@@ -101,7 +102,7 @@ export async function mergeAdapterIntoModelDir(
       });
       for (const { file, graph } of merged) {
         options.onProgress?.(`writing onnx/${file.name}`);
-        await writeModelFile(join(tmp, 'onnx', file.name), graph, {
+        await writeModelFiles(join(tmp, 'onnx', file.name), graph, {
           // Keep the source's layout: transformers.js reads external data only when config.json says so.
           ...(file.externalData.length > 0 ? { externalDataThreshold: 1024 } : {}),
           ...(file.externalData.length > 1 ? { maxExternalFileBytes: file.largestDataFile } : {}),

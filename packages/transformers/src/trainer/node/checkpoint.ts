@@ -1,7 +1,7 @@
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseSafetensors, serializeSafetensors, tensorToFloat32, type Adapter } from '@mor/format';
-import { loadAdapter, saveAdapter } from '@mor/format/node';
+import { loadAdapter, saveAdapter, writeFilesAtomic } from '@mor/format/node';
 import { writeDirAtomic } from '../../node/atomic-dir.js';
 import type { DataPosition } from '../data/data-order.js';
 import type { EvalMetrics } from '../eval/eval-metrics.js';
@@ -30,6 +30,11 @@ export interface TrainerState {
   loss: number;
   /** Eval metrics before training, carried over so a resumed run's summary still shows the change. */
   eval_before?: EvalMetrics | null;
+  /** Eval loss of this checkpoint's weights (scored when a save total limit keeps the best). */
+  eval_loss?: number | null;
+  /** The checkpoint folder (`checkpoint-STEP`) with the lowest eval loss so far, and that loss. */
+  best_checkpoint?: string | null;
+  best_eval_loss?: number | null;
 }
 
 /** Everything a checkpoint holds. */
@@ -86,9 +91,11 @@ export async function saveCheckpoint(dir: string, checkpoint: Checkpoint): Promi
     dir,
     async (tmp) => {
       if (checkpoint.adapter) await saveAdapter(tmp, checkpoint.adapter);
-      if (paramBytes) await writeFile(join(tmp, PARAMS_FILE), paramBytes);
-      await writeFile(join(tmp, OPTIMIZER_FILE), optimizerBytes);
-      await writeFile(join(tmp, TRAINER_STATE_FILE), `${JSON.stringify(checkpoint.state, null, 2)}\n`);
+      await writeFilesAtomic([
+        ...(paramBytes ? [{ path: join(tmp, PARAMS_FILE), data: paramBytes }] : []),
+        { path: join(tmp, OPTIMIZER_FILE), data: optimizerBytes },
+        { path: join(tmp, TRAINER_STATE_FILE), data: `${JSON.stringify(checkpoint.state, null, 2)}\n` },
+      ]);
     },
     { overwrite: true },
   );

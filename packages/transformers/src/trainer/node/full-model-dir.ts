@@ -1,7 +1,8 @@
-import { copyFile, mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GraphIndex, setTensorFloats, type ModelProto } from '@mor/onnx';
-import { writeModelFile } from '@mor/onnx/node';
+import { writeFilesAtomic } from '@mor/format/node';
+import { writeModelFiles } from '../../node/write-model-files.js';
 import { TrainConfigError } from '../errors.js';
 
 /** Weight files beside the config (PyTorch, ONNX, …) would still hold the old weights: not copied. */
@@ -34,11 +35,15 @@ export async function writeFullModelDir(
 ): Promise<void> {
   setInitializers(graph, params);
   await mkdir(join(out, 'onnx'), { recursive: true });
-  for (const entry of await readdir(modelDir, { withFileTypes: true })) {
-    if (entry.isFile() && !WEIGHT_FILE.test(entry.name)) {
-      await copyFile(join(modelDir, entry.name), join(out, entry.name));
-    }
-  }
+  const sideFiles = (await readdir(modelDir, { withFileTypes: true })).filter(
+    (entry) => entry.isFile() && !WEIGHT_FILE.test(entry.name),
+  );
+  // Config and tokenizer files are small: read, then written through the atomic writer like everything else.
+  await writeFilesAtomic(
+    await Promise.all(
+      sideFiles.map(async (e) => ({ path: join(out, e.name), data: await readFile(join(modelDir, e.name)) })),
+    ),
+  );
   // External data above 1 MiB keeps a large model under protobuf's 2 GiB limit, as transformers.js exports do.
-  await writeModelFile(join(out, 'onnx', 'model.onnx'), graph, { externalDataThreshold: 1 << 20 });
+  await writeModelFiles(join(out, 'onnx', 'model.onnx'), graph, { externalDataThreshold: 1 << 20 });
 }
