@@ -55,6 +55,7 @@ function trainOptions(options: Record<string, unknown>): TrainAdapterOptions {
   set('device', optionalString(options, 'device'));
   set('evalData', optionalString(options, 'evalData'));
   set('saveEvery', optionalPositiveInt(options, 'saveEvery', '--save-every'));
+  set('saveTotalLimit', optionalPositiveInt(options, 'saveTotalLimit', '--save-total-limit'));
   set('resume', optionalString(options, 'resume'));
   return o;
 }
@@ -158,6 +159,10 @@ export const trainCommand: CommandSpec = {
     deviceOption,
     { flags: '--eval-data <file.jsonl>', description: 'held-out rows scored before and after training' },
     { flags: '--save-every <n>', description: 'write OUT/checkpoint-STEP every n steps' },
+    {
+      flags: '--save-total-limit <n>',
+      description: 'keep only the newest n checkpoints (and the best by eval loss with --eval-data)',
+    },
     { flags: '--resume <checkpoint-dir>', description: 'continue from a checkpoint (same settings)' },
     { flags: '--no-shuffle', description: 'keep the file order (default: reshuffle each epoch with --seed)' },
     jsonOption,

@@ -16,6 +16,8 @@ export {
   type MergeResult,
 } from './merge-adapter-into-model-dir.js';
 export { writeDirAtomic, checkOutputDir, type WriteDirAtomicOptions } from './atomic-dir.js';
+export { writeModelFiles } from './write-model-files.js';
+export { lockDir, DirLockedError, type DirLock, type LockDirOptions } from './dir-lock.js';
 export { listOnnxModelFiles, DTYPE_SUFFIXES, type OnnxModelFile } from './onnx-model-files.js';
 export {
   routerStatistics,

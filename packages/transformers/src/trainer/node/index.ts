@@ -1,5 +1,11 @@
 // Node-only part of the trainer: data files, model directories, checkpoints and the `trainAdapter` run.
-export { trainAdapter, type TrainAdapterHooks, type TrainAdapterResult } from './train-adapter.js';
+export {
+  trainAdapter,
+  TRAIN_LOCK_FILE,
+  type TrainAdapterHooks,
+  type TrainAdapterResult,
+} from './train-adapter.js';
+export { checkpointsToDelete, rotateCheckpoints } from './rotate-checkpoints.js';
 export type { TrainAdapterOptions } from './training-settings.js';
 export { evaluateDataFile, type EvaluateDataFileOptions } from './evaluate-data-file.js';
 export { readDataFile, type DataFile } from './read-data-file.js';

@@ -1,7 +1,9 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { Adapter } from '@mor/format';
 import { findLinearLayers } from '@mor/onnx';
 import { loadAdapter, saveAdapter } from '@mor/format/node';
+import { lockDir } from '../../node/dir-lock.js';
 import { encodeForSession, type SessionModel } from '../../session-model.js';
 import { TrainSession, type TrainSessionOptions } from '../../train/index.js';
 import type { Example } from '../data/encode-rows.js';
@@ -22,10 +24,14 @@ import {
 import { openTrainingModel, type TrainingModel } from './open-training-model.js';
 import { setInitializers, writeFullModelDir } from './full-model-dir.js';
 import { readDataFile, type DataFile } from './read-data-file.js';
+import { rotateCheckpoints } from './rotate-checkpoints.js';
 import { buildTrainingSummary, writeTrainingSummary } from './training-summary.js';
 import { optimizerSpec, resultSettings, scheduleFor, type TrainAdapterOptions } from './training-settings.js';
 
 export type { TrainAdapterOptions } from './training-settings.js';
+
+/** The lock file in `out` while a run writes there: a second run into the same directory is refused. */
+export const TRAIN_LOCK_FILE = '.mor-train.lock';
 
 /** Callbacks of {@link trainAdapter}: progress and logs (the CLI draws its bar from them). */
 export interface TrainAdapterHooks {
@@ -102,19 +108,45 @@ function evalOptions(m: TrainingModel, examples: Example[], batchSize: number) {
 /**
  * Trains an adapter (or base weights, `method: 'full'`) on a JSONL file and writes `OUT/adapter_config.json`,
  * `OUT/adapter_model.safetensors` (for `full`: a complete model directory with `onnx/model.onnx`) and
- * `OUT/training_summary.json`, with `OUT/checkpoint-STEP/` every `saveEvery`
- * steps. Every data row is checked before the model is loaded. With `resume`, the run continues from a
- * checkpoint to the result an uninterrupted run would have reached (same settings required).
+ * `OUT/training_summary.json`, with `OUT/checkpoint-STEP/` every `saveEvery` steps (at most `saveTotalLimit` of
+ * them kept). Every data row is checked before the model is loaded. With `resume`, the run continues from a
+ * checkpoint to the result an uninterrupted run would have reached (same settings required). While it runs, `out`
+ * holds the lock file {@link TRAIN_LOCK_FILE}: a second run into the same directory is refused, naming the PID
+ * holding it; the lock of a run that was killed is taken over, with a note.
+ *
+ * @throws {DirLockedError} when another live run holds `out`'s lock.
  */
 export async function trainAdapter(
   o: TrainAdapterOptions,
   hooks: TrainAdapterHooks = {},
 ): Promise<TrainAdapterResult> {
+  // One run at a time writes into `out`: a second is refused at once, before it loads anything.
+  const created = await mkdir(o.out, { recursive: true });
+  const lock = await lockDir(o.out, {
+    file: TRAIN_LOCK_FILE,
+    what: 'mor train run',
+    ...(hooks.onLog ? { onNote: hooks.onLog } : {}),
+  });
+  try {
+    return await trainInto(o, hooks);
+  } finally {
+    await lock.release();
+    // A run that stopped before it wrote anything (a bad data row, …) leaves no directory it created behind.
+    if (created !== undefined && (await readdir(o.out)).length === 0)
+      await rm(created, { recursive: true, force: true });
+  }
+}
+
+/** {@link trainAdapter} holding the lock of `o.out`. */
+async function trainInto(o: TrainAdapterOptions, hooks: TrainAdapterHooks): Promise<TrainAdapterResult> {
   const method = o.method ?? 'mor';
   if (!['mor', 'lora', 'full'].includes(method))
     throw new TrainConfigError(`unknown method "${method}": expected mor, lora, full`);
   if (o.maxSteps !== undefined && o.epochs !== undefined)
     throw new TrainConfigError('give --max-steps or --epochs, not both');
+  const limit = o.saveTotalLimit;
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1))
+    throw new TrainConfigError(`save total limit must be an integer ≥ 1, got ${limit}`);
   const m = await openTrainingModel(o.model, o.task);
   const encode = {
     task: m.task,
@@ -167,7 +199,12 @@ export async function trainAdapter(
     if (evalData && !evalBefore)
       evalBefore = await evaluateWithSession(session, evalOptions(m, evalData.examples, evalBatch));
     if (evalBefore) hooks.onEval?.('before', evalBefore);
-    await mkdir(o.out, { recursive: true });
+    // With a save total limit and eval data, every checkpoint is scored so the best one can be kept.
+    const scoreCheckpoints = o.saveTotalLimit !== undefined && evalData !== undefined;
+    let best = {
+      name: checkpoint?.state.best_checkpoint ?? null,
+      loss: checkpoint?.state.best_eval_loss ?? Infinity,
+    };
     const loop = await runTrainLoop({
       session,
       examples: data.examples,
@@ -184,6 +221,11 @@ export async function trainAdapter(
       ...(o.saveEvery !== undefined ? { saveEvery: o.saveEvery } : {}),
       onCheckpoint: async (s) => {
         const dir = checkpointDir(o.out, s.step);
+        const evalLoss = scoreCheckpoints
+          ? (await evaluateWithSession(session, evalOptions(m, evalData!.examples, evalBatch))).loss
+          : null;
+        // Strictly lower, as transformers compares: on a tie the earlier checkpoint stays the best.
+        if (evalLoss !== null && evalLoss < best.loss) best = { name: basename(dir), loss: evalLoss };
         await saveCheckpoint(dir, {
           adapter: method === 'full' ? null : await session.getAdapter(),
           params: method === 'full' ? await session.getParameters() : null,
@@ -196,9 +238,19 @@ export async function trainAdapter(
             settings,
             loss: s.loss,
             eval_before: evalBefore ?? null,
+            ...(evalLoss !== null
+              ? { eval_loss: evalLoss, best_checkpoint: best.name, best_eval_loss: best.loss }
+              : {}),
           },
         });
-        hooks.onLog?.(`checkpoint written: ${dir}`);
+        hooks.onLog?.(
+          `checkpoint written: ${dir}${evalLoss !== null ? ` (eval loss ${evalLoss.toFixed(4)})` : ''}`,
+        );
+        if (o.saveTotalLimit === undefined) return;
+        // Only now that the new checkpoint is complete may older ones go.
+        const removed = await rotateCheckpoints(o.out, o.saveTotalLimit, scoreCheckpoints ? best.name : null);
+        if (removed.length > 0)
+          hooks.onLog?.(`removed ${removed.join(', ')} (save total limit ${o.saveTotalLimit})`);
       },
     });
     const evalAfter = evalData

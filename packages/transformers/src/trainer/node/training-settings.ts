@@ -55,6 +55,13 @@ export interface TrainAdapterOptions {
   evalBatchSize?: number;
   /** Write `OUT/checkpoint-STEP/` every this many steps. */
   saveEvery?: number;
+  /**
+   * Keep at most this many `checkpoint-STEP/` folders in `out`, deleting the oldest once a new one is completely
+   * written (transformers' `save_total_limit`). With `evalData`, each checkpoint is scored and the best one (lowest
+   * eval loss) is always kept: the newest `saveTotalLimit - 1` beside it, or the newest one with a limit of 1.
+   * Default: keep all.
+   */
+  saveTotalLimit?: number;
   /** Continue from a checkpoint directory; the result equals an uninterrupted run's. */
   resume?: string;
 }
