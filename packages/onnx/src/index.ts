@@ -11,9 +11,9 @@ export {
   type ExternalDataFile,
 } from './io/encode-model.js';
 export { modelTensors, externalDataInfo } from './io/tensor-walk.js';
-export { GraphIndex, modelGraph, opsetVersion } from './graph/graph-index.js';
+export { DEFAULT_OPSET, GraphIndex, modelGraph, opKey, opsetVersion } from './graph/graph-index.js';
 export { UniqueNames } from './graph/unique-names.js';
-export { GraphBuilder, insertNodesAfter, type OpOptions } from './graph/graph-builder.js';
+export { GraphBuilder, type GraphBuilderOptions } from './graph/graph-builder.js';
 export { attribute, intAttr, floatAttr, intsAttr, type AttributeValue } from './graph/attributes.js';
 export {
   tensorToFloat32,
@@ -24,6 +24,8 @@ export {
   int64Tensor,
   setTensorFloats,
   encodeFloats,
+  isFloatType,
+  type FloatType,
 } from './graph/tensor-data.js';
 export { halfToFloat, floatToHalf } from './graph/float16.js';
 export { tensorValueInfo } from './graph/value-info.js';

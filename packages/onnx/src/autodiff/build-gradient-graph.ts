@@ -1,5 +1,7 @@
 import { TensorProto_DataType as DataType, type GraphProto, type NodeProto } from 'onnx-buf';
-import { GraphBuilder } from './builder.js';
+import type { GraphBuilder } from '../graph/graph-builder.js';
+import { opKey } from '../graph/graph-index.js';
+import { autodiffBuilder } from './builder.js';
 import { DECOMPOSABLE } from './decompose.js';
 import { prune } from './prune.js';
 import { AutodiffError, describeNode } from './errors.js';
@@ -9,7 +11,6 @@ import type { GradContext } from './rule-context.js';
 import { collectStaticInfo, type StaticInfo } from './static-info.js';
 import { tensorValueInfo } from '../graph/value-info.js';
 import { sumToShape } from './sum-to-shape.js';
-import { floatTensor } from './tensors.js';
 
 /** Options of {@link buildGradientGraph}. */
 export interface GradientGraphOptions {
@@ -17,7 +18,7 @@ export interface GradientGraphOptions {
   loss: string;
   /** Graph inputs or initializers to differentiate with respect to. */
   wrt: string[];
-  /** The model's ai.onnx opset (from `ModelProto.opsetImport`); rules read node forms by it. Default 17. */
+  /** The model's ai.onnx opset (from `ModelProto.opsetImport`), at least 13; rules read node forms by it. Default 17. */
   opset?: number;
   /** Compute type of emitted constants; default the declared type of the loss, else float32. */
   floatType?: DataType.FLOAT | DataType.DOUBLE;
@@ -25,8 +26,8 @@ export interface GradientGraphOptions {
   gradName?: (name: string) => string;
   /** Add the gradients as graph outputs (default true). */
   addOutputs?: boolean;
-  /** Prefix of the emitted node and tensor names; default `/grad/`. */
-  prefix?: string;
+  /** Name scope of the emitted nodes and tensors; default `/grad`. */
+  scope?: string;
 }
 
 /** What {@link buildGradientGraph} did. */
@@ -50,7 +51,6 @@ function reduceToInput(b: GraphBuilder, info: StaticInfo, node: NodeProto, g: st
   return batched ? sumToShape(b, info, g, x, y, true, 2) : sumToShape(b, info, g, x, y, false);
 }
 
-const domainOf = (n: NodeProto) => (n.domain === 'ai.onnx' ? '' : n.domain);
 const nodeLabel = (n: NodeProto, i: number) => n.name || `#${i} (${n.output.join(', ')})`;
 
 /**
@@ -63,13 +63,12 @@ const nodeLabel = (n: NodeProto, i: number) => n.name || `#${i} (${n.output.join
  */
 export function buildGradientGraph(graph: GraphProto, options: GradientGraphOptions): GradientGraphResult {
   const { loss, wrt } = options;
-  const opset = options.opset ?? 17;
   const info = collectStaticInfo(graph);
   const floatType =
     options.floatType ?? (info.elemType(loss) === DataType.DOUBLE ? DataType.DOUBLE : DataType.FLOAT);
   const forward = [...graph.node];
   const initializerCount = graph.initializer.length;
-  const b = new GraphBuilder(graph, { prefix: options.prefix ?? '/grad/', opset, floatType });
+  const b = autodiffBuilder(graph, options.scope ?? '/grad', options.opset, floatType);
 
   // Tensors that depend on a wrt tensor through differentiable edges, then those that also reach the loss.
   const fromWrt = new Set(wrt);
@@ -94,28 +93,20 @@ export function buildGradientGraph(graph: GraphProto, options: GradientGraphOpti
     if (gs.length > 1) contributions.set(name, [b.op1('Sum', gs)]);
     return contributions.get(name)![0];
   };
-  const seedValue = floatTensor('value', floatType, [1], [1]);
-  addGrad(loss, b.op1('ConstantOfShape', [b.op1('Shape', [loss])], { value: seedValue }));
+  addGrad(loss, b.fillLike(loss, 1));
 
   const differentiated: NodeProto[] = [];
   for (let k = forward.length - 1; k >= 0; k--) {
     const node = forward[k]!;
     if (!node.input.some((i) => onPath.has(i)) || !node.output.some((o) => onPath.has(o))) continue;
     differentiated.push(node);
-    const where = describeNode(node.opType, domainOf(node), nodeLabel(node, k));
-    const rule = GRADIENT_RULES.get(`${domainOf(node)}:${node.opType}`);
-    const context = { opType: node.opType, domain: domainOf(node) || 'ai.onnx', node: nodeLabel(node, k) };
+    const where = describeNode(node.opType, node.domain, nodeLabel(node, k));
+    const rule = GRADIENT_RULES.get(opKey(node));
+    const context = { opType: node.opType, domain: node.domain || 'ai.onnx', node: nodeLabel(node, k) };
     if (rule === undefined) {
-      const hint = DECOMPOSABLE.has(`${domainOf(node)}:${node.opType}`)
-        ? ' (run decomposeFusedOps first)'
-        : '';
+      const hint = DECOMPOSABLE.has(opKey(node)) ? ' (run decomposeFusedOps first)' : '';
       throw new AutodiffError(`no gradient rule for ${where}${hint}`, context);
     }
-    if (rule.minOpset !== undefined && opset < rule.minOpset)
-      throw new AutodiffError(
-        `gradient rule for ${where} needs opset ${rule.minOpset}+, model has ${opset}`,
-        context,
-      );
     const c: GradContext = {
       b,
       node,
@@ -141,7 +132,7 @@ export function buildGradientGraph(graph: GraphProto, options: GradientGraphOpti
   const gradients = new Map<string, string>();
   for (const w of wrt) {
     const name = (options.gradName ?? ((n: string) => `grad.${n}`))(w);
-    b.op('Identity', [total(w)!], {}, [name]);
+    b.op1('Identity', [total(w)!], {}, name);
     gradients.set(w, name);
     if (options.addOutputs ?? true) graph.output.push(tensorValueInfo(name, floatType, info.shape(w)));
   }

@@ -1,11 +1,13 @@
 import { TensorProto_DataType as DataType, type GraphProto, type NodeProto } from 'onnx-buf';
-import { attrFloat, attrInt, attrString } from './attributes.js';
-import { GraphBuilder } from './builder.js';
+import { floatAttr, intAttr, stringAttr } from '../graph/attributes.js';
+import type { GraphBuilder } from '../graph/graph-builder.js';
+import { opKey } from '../graph/graph-index.js';
+import { autodiffBuilder } from './builder.js';
 import { AutodiffError, describeNode } from './errors.js';
 
 /** Options of {@link decomposeFusedOps}. */
 export interface DecomposeOptions {
-  /** The model's ai.onnx opset (default 17). */
+  /** The model's ai.onnx opset, at least 13 (default 17). */
   opset?: number;
   /** Compute type of emitted constants (default float32). */
   floatType?: DataType.FLOAT | DataType.DOUBLE;
@@ -15,7 +17,7 @@ type Expand = (b: GraphBuilder, n: NodeProto) => string[];
 
 /** `x / sqrt(mean(x², axes ≥ axis) + eps)` (or with the mean removed first, `center`), in x's shape. */
 function normalize(b: GraphBuilder, x: string, axis: number, eps: number, center: boolean): string {
-  const flat = b.op1('Flatten', [x], { axis }); // [outer, normalized]: the axes need not be known statically
+  const flat = b.op1('Flatten', [x], { axis: { int: axis } }); // [outer, normalized]: the axes need not be known statically
   const d = center ? b.op1('Sub', [flat, b.reduceMean(flat, [-1], true)]) : flat;
   const meanSquare = b.reduceMean(b.op1('Mul', [d, d]), [-1], true);
   const y = b.op1('Div', [d, b.op1('Sqrt', [b.op1('Add', [meanSquare, b.f(eps)])])]);
@@ -64,7 +66,7 @@ const EXPANSIONS = new Map<string, Expand>([
       affine(
         b,
         n,
-        normalize(b, n.input[0]!, attrInt(n, 'axis', -1), attrFloat(n, 'epsilon', 1e-5), true),
+        normalize(b, n.input[0]!, intAttr(n, 'axis', -1), floatAttr(n, 'epsilon', 1e-5), true),
         n.input[1]!,
         n.input[2],
       ),
@@ -75,7 +77,7 @@ const EXPANSIONS = new Map<string, Expand>([
       affine(
         b,
         n,
-        normalize(b, n.input[0]!, attrInt(n, 'axis', -1), attrFloat(n, 'epsilon', 1e-5), false),
+        normalize(b, n.input[0]!, intAttr(n, 'axis', -1), floatAttr(n, 'epsilon', 1e-5), false),
         n.input[1]!,
         undefined,
       ),
@@ -86,7 +88,7 @@ const EXPANSIONS = new Map<string, Expand>([
       affine(
         b,
         n,
-        normalize(b, skipSum(b, n, 3), -1, attrFloat(n, 'epsilon', 1e-5), false),
+        normalize(b, skipSum(b, n, 3), -1, floatAttr(n, 'epsilon', 1e-5), false),
         n.input[2]!,
         undefined,
       ),
@@ -97,13 +99,13 @@ const EXPANSIONS = new Map<string, Expand>([
       affine(
         b,
         n,
-        normalize(b, skipSum(b, n, 4), -1, attrFloat(n, 'epsilon', 1e-5), true),
+        normalize(b, skipSum(b, n, 4), -1, floatAttr(n, 'epsilon', 1e-5), true),
         n.input[2]!,
         n.input[3],
       ),
   ],
   ['com.microsoft:Gelu', (b, n) => gelu(b, n.input[0]!, n.output[0]!, false)],
-  [':Gelu', (b, n) => gelu(b, n.input[0]!, n.output[0]!, attrString(n, 'approximate', 'none') === 'tanh')],
+  [':Gelu', (b, n) => gelu(b, n.input[0]!, n.output[0]!, stringAttr(n, 'approximate', 'none') === 'tanh')],
   [
     'com.microsoft:FastGelu',
     (b, n) => gelu(b, n.input[1] ? b.op1('Add', [n.input[0]!, n.input[1]]) : n.input[0]!, n.output[0]!, true),
@@ -112,7 +114,7 @@ const EXPANSIONS = new Map<string, Expand>([
     'com.microsoft:QuickGelu',
     (b, n) => {
       const x = n.input[0]!;
-      const gate = b.op1('Sigmoid', [b.op1('Mul', [x, b.f(attrFloat(n, 'alpha', 1.702))])]);
+      const gate = b.op1('Sigmoid', [b.op1('Mul', [x, b.f(floatAttr(n, 'alpha', 1.702))])]);
       return b.op('Mul', [x, gate], {}, [n.output[0]!]);
     },
   ],
@@ -133,17 +135,13 @@ const REPRODUCED_OUTPUTS: Record<string, number> = {
  * for primitives only. Mutates `graph`; returns the number of nodes expanded.
  */
 export function decomposeFusedOps(graph: GraphProto, options: DecomposeOptions = {}): number {
-  const b = new GraphBuilder(graph, {
-    prefix: '/decomposed/',
-    opset: options.opset ?? 17,
-    floatType: options.floatType ?? DataType.FLOAT,
-  });
+  const b = autodiffBuilder(graph, '/decomposed', options.opset, options.floatType);
   const original = graph.node;
   const read = new Set(original.flatMap((n) => n.input).concat(graph.output.map((o) => o.name)));
   const result: NodeProto[] = [];
   let count = 0;
   for (const node of original) {
-    const key = `${node.domain === 'ai.onnx' ? '' : node.domain}:${node.opType}`;
+    const key = opKey(node);
     const expand = EXPANSIONS.get(key);
     if (expand === undefined) {
       result.push(node);

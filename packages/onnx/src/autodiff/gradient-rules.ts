@@ -1,4 +1,4 @@
-import { attrInt, attrInts, attrString } from './attributes.js';
+import { intAttr, intsAttr, stringAttr } from '../graph/attributes.js';
 import { AutodiffError, describeNode } from './errors.js';
 import type { GradContext, GradientRule } from './rule-context.js';
 import {
@@ -18,7 +18,8 @@ const dy0 = (c: GradContext) => c.dy[0]!;
 const op = (c: GradContext, type: string, ...inputs: string[]) => c.b.op1(type, inputs);
 const mul = (c: GradContext, a: string, b: string) => op(c, 'Mul', a, b);
 const reshapeLike = (c: GradContext, g: string, x: string) => op(c, 'Reshape', g, op(c, 'Shape', x));
-const axisOf = (c: GradContext, fallback: number) => attrInt(c.node, 'axis', fallback);
+const axisOf = (c: GradContext, fallback: number) => intAttr(c.node, 'axis', fallback);
+const axisAttr = (c: GradContext, fallback: number) => ({ axis: { int: axisOf(c, fallback) } });
 /** The inputs' extents along the Concat axis: constants when static, else read at run time. */
 function concatSizes(c: GradContext, axis: number): string {
   const known = c.x.map((x) => {
@@ -28,8 +29,8 @@ function concatSizes(c: GradContext, axis: number): string {
   });
   if (known.every((d) => d !== undefined)) return c.b.i64(known);
   const at = c.b.i64([axis]);
-  const sizes = c.x.map((x) => c.b.op1('Gather', [op(c, 'Shape', x), at], { axis: 0 }));
-  return c.b.op1('Concat', sizes, { axis: 0 });
+  const sizes = c.x.map((x) => c.b.op1('Gather', [op(c, 'Shape', x), at], { axis: { int: 0 } }));
+  return c.b.op1('Concat', sizes, { axis: { int: 0 } });
 }
 
 /**
@@ -38,7 +39,6 @@ function concatSizes(c: GradContext, axis: number): string {
  * all of x: the rotary halves of every attention layer). Returns Pad's `pads`, or undefined for the general case.
  */
 function sliceAsPads(c: GradContext): number[] | undefined {
-  if (c.b.opset < 11) return undefined; // pads as an input from 11
   const [x, starts, ends, axesIn, steps] = c.x;
   const shape = c.info.shape(x!);
   const known = (t: string | undefined) => (t ? c.info.intValues(t) : undefined);
@@ -65,7 +65,9 @@ function sliceAsPads(c: GradContext): number[] | undefined {
 
 /** The exponent of Pow in the base's float type (Pow allows an integer exponent). */
 const floatExponent = (c: GradContext) =>
-  c.info.elemType(c.x[1]!) === c.b.floatType ? c.x[1]! : c.b.op1('Cast', [c.x[1]!], { to: c.b.floatType });
+  c.info.elemType(c.x[1]!) === c.b.floatType
+    ? c.x[1]!
+    : c.b.op1('Cast', [c.x[1]!], { to: { int: c.b.floatType } });
 
 /**
  * The gradient table, keyed by `domain:opType` (`:MatMul` for ai.onnx). Each rule returns one gradient per
@@ -148,27 +150,25 @@ export const GRADIENT_RULES: ReadonlyMap<string, GradientRule> = new Map<string,
     },
     Relu: { grad: (c) => [op(c, 'Where', op(c, 'Greater', c.x[0]!, c.b.f(0)), dy0(c), c.b.f(0))] },
     Softmax: {
-      minOpset: 13, // before 13 Softmax coerced its input to 2-D
       grad: (c) => {
         const s = c.b.reduceSum(mul(c, dy0(c), c.y[0]!), [axisOf(c, -1)], true);
         return [mul(c, c.y[0]!, op(c, 'Sub', dy0(c), s))];
       },
     },
     LogSoftmax: {
-      minOpset: 13,
       grad: (c) => [
         op(c, 'Sub', dy0(c), mul(c, op(c, 'Exp', c.y[0]!), c.b.reduceSum(dy0(c), [axisOf(c, -1)], true))),
       ],
     },
-    ReduceSum: { minOpset: 13, grad: (c) => [reduceSumGrad(c, c.x[1] || undefined), null] },
-    ReduceMean: { minOpset: 13, grad: (c) => [reduceMeanGrad(c), null] },
+    ReduceSum: { grad: (c) => [reduceSumGrad(c, c.x[1] || undefined), null] },
+    ReduceMean: { grad: (c) => [reduceMeanGrad(c), null] },
     Cast: {
       // Only float→float casts reach here (casts to integers are NO_GRADIENT): cast back to the input's type.
-      grad: (c) => [c.b.op1('Cast', [dy0(c)], { to: c.info.elemType(c.x[0]!) ?? c.b.floatType })],
+      grad: (c) => [c.b.op1('Cast', [dy0(c)], { to: { int: c.info.elemType(c.x[0]!) ?? c.b.floatType } })],
     },
     Transpose: {
       grad: (c) => {
-        const perm = attrInts(c.node, 'perm');
+        const perm = intsAttr(c.node, 'perm');
         if (perm === undefined) return [op(c, 'Transpose', dy0(c))]; // reversal is its own inverse
         return [
           c.b.transpose(
@@ -180,23 +180,21 @@ export const GRADIENT_RULES: ReadonlyMap<string, GradientRule> = new Map<string,
     },
     Reshape: { grad: (c) => [reshapeLike(c, dy0(c), c.x[0]!), null] },
     Flatten: { grad: (c) => [reshapeLike(c, dy0(c), c.x[0]!)] },
-    Squeeze: { minOpset: 13, grad: (c) => [reshapeLike(c, dy0(c), c.x[0]!), null] },
-    Unsqueeze: { minOpset: 13, grad: (c) => [reshapeLike(c, dy0(c), c.x[0]!), null] },
+    Squeeze: { grad: (c) => [reshapeLike(c, dy0(c), c.x[0]!), null] },
+    Unsqueeze: { grad: (c) => [reshapeLike(c, dy0(c), c.x[0]!), null] },
     Concat: {
       grad: (c) => {
         const axis = axisOf(c, 0);
-        return c.b.op('Split', [dy0(c), concatSizes(c, axis)], { axis }, c.x.length);
+        return c.b.op('Split', [dy0(c), concatSizes(c, axis)], { axis: { int: axis } }, c.x.length);
       },
     },
     Split: {
-      minOpset: 13,
       grad: (c) => {
         const parts = c.y.map((y, i) => c.dy[i] ?? c.b.zerosLike(y));
-        return [c.b.op1('Concat', parts, { axis: axisOf(c, 0) }), null];
+        return [c.b.op1('Concat', parts, axisAttr(c, 0)), null];
       },
     },
     Slice: {
-      minOpset: 10, // starts/ends/axes/steps as inputs
       grad: (c) => {
         const pads = sliceAsPads(c);
         if (pads) return [c.b.op1('Pad', [dy0(c), c.b.i64(pads)]), null, null, null, null];
@@ -207,32 +205,40 @@ export const GRADIENT_RULES: ReadonlyMap<string, GradientRule> = new Map<string,
     Gather: {
       grad: (c) => {
         if (axisOf(c, 0) === 0) return [gatherAxis0Grad(c), null];
-        const positions = c.b.op1('Gather', [flatPositions(c, c.x[0]!), c.x[1]!], { axis: axisOf(c, 0) });
+        const positions = c.b.op1('Gather', [flatPositions(c, c.x[0]!), c.x[1]!], axisAttr(c, 0));
         return [scatterFlat(c, c.x[0]!, positions, true), null];
       },
     },
-    GatherElements: {
-      minOpset: 16, // ScatterElements reduction='add' accumulates repeated indices
-      grad: (c) => {
-        const zeros = c.b.zerosLike(c.x[0]!);
-        return [
-          c.b.op1('ScatterElements', [zeros, c.x[1]!, dy0(c)], { axis: axisOf(c, 0), reduction: 'add' }),
-          null,
-        ];
-      },
-    },
+    GatherElements: { grad: gatherElementsGrad },
     TopK: {
-      minOpset: 11, // K as an input (10) and ScatterElements (11) for the backward
       grad: (c) => {
         // top-k indices are distinct along the axis, so a plain scatter puts each value's gradient back.
         const zeros = c.b.zerosLike(c.x[0]!);
         const dValues = c.dy[0] ?? c.b.zerosLike(c.y[0]!);
-        return [c.b.op1('ScatterElements', [zeros, c.y[1]!, dValues], { axis: axisOf(c, -1) }), null];
+        return [c.b.op1('ScatterElements', [zeros, c.y[1]!, dValues], axisAttr(c, -1)), null];
       },
     },
-    ScatterElements: { minOpset: 11, grad: scatterElementsGrad },
+    ScatterElements: { grad: scatterElementsGrad },
   }).map(([opType, rule]): [string, GradientRule] => [`:${opType}`, rule]),
 );
+
+/**
+ * GatherElements: dy scattered back into zeros of x's shape, repeated indices accumulating (ScatterElements
+ * reduction `add`, opset 16). Indices one wide along the axis (a cross-entropy's label pick) cannot repeat, so
+ * there a plain ScatterElements (opset 11) does, and every training opset has it.
+ */
+function gatherElementsGrad(c: GradContext): (string | null)[] {
+  const axis = axisOf(c, 0);
+  const shape = c.info.shape(c.x[1]!);
+  const oneWide = shape?.[axis < 0 ? shape.length + axis : axis] === 1;
+  if (!oneWide && c.b.opset < 16)
+    throw new AutodiffError(
+      `gradient of ${describeNode(c.node.opType, c.node.domain, c.node.name)} needs ScatterElements reduction (opset 16+) unless its indices are one wide along the axis; model has opset ${c.b.opset}`,
+      { opType: c.node.opType, node: c.node.name },
+    );
+  const attrs = c.b.opset >= 16 ? { ...axisAttr(c, 0), reduction: { string: 'add' } } : axisAttr(c, 0);
+  return [c.b.op1('ScatterElements', [c.b.zerosLike(c.x[0]!), c.x[1]!, dy0(c)], attrs), null];
+}
 
 /**
  * ScatterElements: `updates` receive the gradient at the positions they were written to (GatherElements);
@@ -240,14 +246,14 @@ export const GRADIENT_RULES: ReadonlyMap<string, GradientRule> = new Map<string,
  */
 function scatterElementsGrad(c: GradContext): (string | null)[] {
   const { b, node } = c;
-  const mode = attrString(node, 'reduction', 'none');
+  const mode = stringAttr(node, 'reduction', 'none');
   if (mode !== 'none' && mode !== 'add')
     throw new AutodiffError(`ScatterElements gradient supports reduction none or add, not ${mode}`, {
       opType: node.opType,
       node: describeNode(node.opType, node.domain, node.name),
     });
   const [indices, updates] = [c.x[1]!, c.x[2]!];
-  const axis = { axis: axisOf(c, 0) };
+  const axis = axisAttr(c, 0);
   const dUpdates = b.op1('GatherElements', [dy0(c), indices], axis);
   const dData =
     mode === 'add' ? dy0(c) : b.op1('ScatterElements', [dy0(c), indices, b.zerosLike(updates)], axis);

@@ -1,6 +1,7 @@
 import type { NodeProto } from 'onnx-buf';
-import { attrInt } from './attributes.js';
-import { isFloatType } from './tensors.js';
+import { intAttr } from '../graph/attributes.js';
+import { opKey } from '../graph/graph-index.js';
+import { isFloatType } from '../graph/tensor-data.js';
 
 /**
  * Ops whose outputs carry no gradient: shape arithmetic, comparisons, integer results, random draws and step
@@ -55,7 +56,7 @@ export const NO_GRADIENT: ReadonlyMap<string, 'all' | readonly number[]> = new M
 
 /** True when output `index` of `node` carries no gradient (NO_GRADIENT, or a Cast to a non-float type). */
 export function isNonDifferentiableOutput(node: NodeProto, index: number): boolean {
-  if (node.opType === 'Cast' && node.domain === '') return !isFloatType(attrInt(node, 'to', 0));
-  const entry = NO_GRADIENT.get(`${node.domain}:${node.opType}`);
+  if (opKey(node) === ':Cast') return !isFloatType(intAttr(node, 'to', 0));
+  const entry = NO_GRADIENT.get(opKey(node));
   return entry === 'all' || (entry !== undefined && entry.includes(index));
 }

@@ -1,5 +1,5 @@
 import type { NodeProto } from 'onnx-buf';
-import type { GraphBuilder } from './builder.js';
+import type { GraphBuilder } from '../graph/graph-builder.js';
 import type { StaticInfo } from './static-info.js';
 
 /** What a gradient rule sees of one forward node. */
@@ -31,6 +31,4 @@ export interface GradientRule {
    * need not emit the runtime reduction (e.g. MatMul against a 2-D weight). Default: none.
    */
   exact?: (c: GradContext) => boolean[];
-  /** First ai.onnx opset whose semantics the rule reads (e.g. 13 for axes-as-input). */
-  minOpset?: number;
 }

@@ -1,5 +1,5 @@
 import { TensorProto_DataType as DataType } from 'onnx-buf';
-import { attrInt, attrInts, type AttrValue } from './attributes.js';
+import { floatAttr, intAttr, intsAttr, type AttributeValue } from '../graph/attributes.js';
 import { AutodiffError, describeNode } from './errors.js';
 import type { GradContext } from './rule-context.js';
 
@@ -12,14 +12,15 @@ export function swapLast2(c: GradContext, x: string, rank: number | undefined): 
   if (rank !== undefined) {
     const perm = Array.from({ length: rank }, (_, i) => i);
     [perm[rank - 2], perm[rank - 1]] = [rank - 1, rank - 2];
-    return b.op1('Transpose', [x], { perm });
+    return b.op1('Transpose', [x], { perm: { ints: perm } });
   }
   const shape = b.op1('Shape', [x]);
   const part = (start: number, end: number) => b.op1('Slice', [shape, b.i64([start]), b.i64([end])]);
   const [batch, m, n] = [part(0, -2), part(-2, -1), part(-1, Number.MAX_SAFE_INTEGER)];
-  const view = b.op1('Reshape', [x, b.op1('Concat', [b.i64([-1]), m, n], { axis: 0 })]);
-  const swapped = b.op1('Transpose', [view], { perm: [0, 2, 1] });
-  return b.op1('Reshape', [swapped, b.op1('Concat', [batch, n, m], { axis: 0 })]);
+  const axis0 = { axis: { int: 0 } };
+  const view = b.op1('Reshape', [x, b.op1('Concat', [b.i64([-1]), m, n], axis0)]);
+  const swapped = b.op1('Transpose', [view], { perm: { ints: [0, 2, 1] } });
+  return b.op1('Reshape', [swapped, b.op1('Concat', [batch, n, m], axis0)]);
 }
 
 /**
@@ -42,7 +43,7 @@ export function matmulGrad(c: GradContext): (string | null)[] {
     ];
   const dA = mm(dy, rb === 2 ? b.op1('Transpose', [w]) : swapLast2(c, w, rb));
   // A 2-D operand is its own flattening: no Flatten (a copy kernel) for parameter-only products.
-  const flat = (t: string) => (ra === 2 ? t : b.op1('Flatten', [t], { axis: -1 }));
+  const flat = (t: string) => (ra === 2 ? t : b.op1('Flatten', [t], { axis: { int: -1 } }));
   if (rb !== 2) return [dA, mm(swapLast2(c, a, ra), dy)];
   // A tall-thin weight [K, N] (N < K: an adapter's Aᵀ or router Wᵀ) gets dWᵀ = dyᵀ·a then a transpose: MLAS is
   // ~1.3-2× faster producing the wide [N, K] product, and when W is Transpose(P) the two transposes cancel
@@ -58,11 +59,11 @@ export function gemmGrad(c: GradContext): (string | null)[] {
   const { b, node } = c;
   const [a, w, cc] = c.x;
   const dy = c.dy[0]!;
-  const alpha = { f: node.attribute.find((t) => t.name === 'alpha')?.f ?? 1 };
-  const beta = node.attribute.find((t) => t.name === 'beta')?.f ?? 1;
-  const [ta, tb] = [attrInt(node, 'transA', 0), attrInt(node, 'transB', 0)];
+  const alpha = { float: floatAttr(node, 'alpha', 1) };
+  const beta = floatAttr(node, 'beta', 1);
+  const [ta, tb] = [intAttr(node, 'transA', 0), intAttr(node, 'transB', 0)];
   const gemm = (p: string, q: string, transA: number, transB: number) =>
-    b.op1('Gemm', [p, q], { alpha, transA, transB });
+    b.op1('Gemm', [p, q], { alpha, transA: { int: transA }, transB: { int: transB } });
   const dA = ta === 0 ? gemm(dy, w!, 0, 1 - tb) : gemm(w!, dy, tb, 1);
   const dB = tb === 0 ? gemm(a!, dy, 1 - ta, 0) : gemm(dy, a!, 1, ta);
   const dC = cc ? (beta === 1 ? dy : b.op1('Mul', [dy, b.f(beta)])) : null;
@@ -74,17 +75,17 @@ export function reduceSumGrad(c: GradContext, axes: string | undefined): string 
   const { b, node } = c;
   const x = c.x[0]!;
   let dy = c.dy[0]!;
-  if (axes === undefined && attrInt(node, 'noop_with_empty_axes', 0) === 1) return dy;
-  if (axes !== undefined && attrInt(node, 'keepdims', 1) === 0) dy = b.op1('Unsqueeze', [dy, axes]);
+  if (axes === undefined && intAttr(node, 'noop_with_empty_axes', 0) === 1) return dy;
+  if (axes !== undefined && intAttr(node, 'keepdims', 1) === 0) dy = b.op1('Unsqueeze', [dy, axes]);
   return b.op1('Expand', [dy, b.op1('Shape', [x])]);
 }
 
 /** ReduceMean = ReduceSum / (elements reduced per output element), the count taken at run time. */
 export function reduceMeanGrad(c: GradContext): string {
   const { b, node } = c;
-  const attrAxes = attrInts(node, 'axes');
+  const attrAxes = intsAttr(node, 'axes');
   const axes = b.opset >= 18 ? c.x[1] || undefined : attrAxes && b.i64(attrAxes);
-  const toFloat = (t: string) => b.op1('Cast', [b.op1('Size', [t])], { to: b.floatType });
+  const toFloat = (t: string) => b.op1('Cast', [b.op1('Size', [t])], { to: { int: b.floatType } });
   const count = b.op1('Div', [toFloat(c.x[0]!), toFloat(c.y[0]!)]);
   return b.op1('Div', [reduceSumGrad(c, axes), count]);
 }
@@ -114,7 +115,8 @@ export function scatterFlat(c: GradContext, x: string, positions: string, add: b
         node: describeNode(c.node.opType, c.node.domain, c.node.name),
       },
     );
-  const attrs: Record<string, AttrValue> = add ? { axis: 0, reduction: 'add' } : { axis: 0 };
+  const attrs: Record<string, AttributeValue> = { axis: { int: 0 } };
+  if (add) attrs['reduction'] = { string: 'add' };
   return b.op1('Reshape', [b.op1('ScatterElements', [zeros, flatPos, flatDy], attrs), b.op1('Shape', [x])]);
 }
 
@@ -122,8 +124,14 @@ export function scatterFlat(c: GradContext, x: string, positions: string, add: b
 export function gatherAxis0Grad(c: GradContext): string {
   const { b } = c;
   const [data, indices] = [c.x[0]!, c.x[1]!];
-  const idx = b.op1('Cast', [indices], { to: DataType.INT64 });
-  const dim0 = b.op1('Gather', [b.op1('Shape', [data]), b.i64(0, [])], { axis: 0 });
+  if (b.opset < 16)
+    throw new AutodiffError(`gradient needs ScatterND reduction (opset 16+), model has opset ${b.opset}`, {
+      opType: c.node.opType,
+      node: describeNode(c.node.opType, c.node.domain, c.node.name),
+    });
+  const idx = b.op1('Cast', [indices], { to: { int: DataType.INT64 } });
+  const dim0 = b.op1('Gather', [b.op1('Shape', [data]), b.i64(0, [])], { axis: { int: 0 } });
   const wrapped = b.op1('Where', [b.op1('Less', [idx, b.i64(0, [])]), b.op1('Add', [idx, dim0]), idx]);
-  return b.op1('ScatterND', [b.zerosLike(data), b.unsqueeze(wrapped, [-1]), c.dy[0]!], { reduction: 'add' });
+  const add = { reduction: { string: 'add' } };
+  return b.op1('ScatterND', [b.zerosLike(data), b.unsqueeze(wrapped, [-1]), c.dy[0]!], add);
 }

@@ -4,8 +4,11 @@ import {
   type NodeProto,
   type TensorProto,
 } from 'onnx-buf';
-import { attrInt, attrInts, attrTensor } from './attributes.js';
-import type { StaticDim } from './static-info.js';
+import { intAttr, intsAttr, tensorAttr } from '../graph/attributes.js';
+import { opKey } from '../graph/graph-index.js';
+
+/** One dimension when known statically: a size, or a symbolic name (`batch_size`). */
+export type StaticDim = number | string;
 
 /** Small integer tensors (shape vectors, axes, indices) whose elements are known: numbers or symbolic dims. */
 export type KnownValues = Map<string, StaticDim[]>;
@@ -14,18 +17,23 @@ export type KnownValues = Map<string, StaticDim[]>;
 const MAX_TRACKED_VALUES = 64;
 const BIG = 2 ** 62; // "to the end" in Slice ends (INT64_MAX and the like)
 
-const UNARY = new Set(
-  [
-    'Identity Cast CastLike Neg Sqrt Relu Exp Log Tanh Erf Sigmoid Reciprocal Softmax LogSoftmax Abs Dropout',
-    'Gelu Cos Sin Not IsNaN IsInf Sign Floor Ceil Round Trilu LayerNormalization SimplifiedLayerNormalization',
-    'FastGelu QuickGelu Softplus LeakyRelu Elu HardSigmoid',
-  ]
-    .join(' ')
-    .split(' '),
-);
+/** `opKey`s (`:Op` for ai.onnx) from a list of names. */
+const keys = (domain: string, ops: string) => ops.split(' ').map((op) => `${domain}:${op}`);
+/** Ops whose output 0 has the shape of input 0. */
+const UNARY = new Set([
+  ...keys(
+    '',
+    'Identity Cast CastLike Neg Sqrt Relu Exp Log Tanh Erf Sigmoid Reciprocal Softmax LogSoftmax Abs Dropout ' +
+      'Gelu Cos Sin Not IsNaN IsInf Sign Floor Ceil Round Trilu LayerNormalization SimplifiedLayerNormalization ' +
+      'FastGelu QuickGelu Softplus LeakyRelu Elu HardSigmoid',
+  ),
+  ...keys('com.microsoft', 'FastGelu Gelu'),
+]);
+/** Ops whose output broadcasts their inputs (numpy rules). */
 const BROADCAST = new Set(
-  'Add Sub Mul Div Pow Where Max Min Sum Mean Equal Less Greater LessOrEqual GreaterOrEqual And Or Xor Mod'.split(
-    ' ',
+  keys(
+    '',
+    'Add Sub Mul Div Pow Where Max Min Sum Mean Equal Less Greater LessOrEqual GreaterOrEqual And Or Xor Mod',
   ),
 );
 
@@ -150,7 +158,8 @@ const normalizeAxis = (axis: number, rank: number) => (axis < 0 ? axis + rank : 
  * Static shape inference with symbolic dims, enough for the decoder and encoder exports we train (TorchScript
  * and Optimum: shape arithmetic through Shape/Gather/Concat/Reshape): fills `shapes` for every tensor it can
  * tell, without overriding declared ones, and tracks the values of small int tensors. Unknown dims get unique
- * names (`?<tensor>#<axis>`), so they never compare equal to another dim.
+ * names (`?<tensor>#<axis>`), so they never compare equal to another dim; a tensor whose rank is known but no
+ * dim gets a shape of unknowns (the rank is what the autodiff needs most). The one op table of the autodiff.
  */
 export function inferShapes(
   graph: GraphProto,
@@ -164,12 +173,7 @@ export function inferShapes(
   }
   let counter = 0;
   for (const node of graph.node) {
-    const fresh = () => `?${node.output[0] ?? ''}#${counter++}`;
-    try {
-      inferNode(node, shapes, elems, values, fresh);
-    } catch {
-      // A node this pass misreads stays unknown: the autodiff then falls back to run-time shape logic.
-    }
+    inferNode(node, shapes, elems, values, () => `?${node.output[0] ?? ''}#${counter++}`);
   }
   return values;
 }
@@ -181,7 +185,7 @@ function inferNode(
   values: KnownValues,
   fresh: () => string,
 ): void {
-  const op = node.domain === '' || node.domain === 'ai.onnx' ? node.opType : `${node.domain}:${node.opType}`;
+  const op = opKey(node);
   const inShape = (i: number) => (node.input[i] ? shapes.get(node.input[i]!) : undefined);
   const inValues = (i: number) => (node.input[i] ? values.get(node.input[i]!) : undefined);
   const numbers = (i: number) => {
@@ -195,18 +199,19 @@ function inferNode(
     if (v && v.length <= MAX_TRACKED_VALUES) values.set(out, v);
   };
   const x = inShape(0);
+  const unknowns = (rank: number) => Array.from({ length: rank }, fresh);
 
-  if (op === 'Constant') {
-    const t = attrTensor(node, 'value');
+  if (op === ':Constant') {
+    const t = tensorAttr(node, 'value');
     if (t) {
       set(0, t.dims.map(Number), tensorInts(t));
       elems.set(node.output[0]!, t.dataType);
     }
     return;
   }
-  if (UNARY.has(op) || op === 'com.microsoft:FastGelu' || op === 'com.microsoft:Gelu') {
-    const v = op === 'Identity' || op === 'Cast' ? inValues(0) : undefined;
-    const neg = op === 'Neg' ? numbers(0)?.map((n) => -n) : undefined;
+  if (UNARY.has(op)) {
+    const v = op === ':Identity' || op === ':Cast' ? inValues(0) : undefined;
+    const neg = op === ':Neg' ? numbers(0)?.map((n) => -n) : undefined;
     set(0, x, neg ?? v);
     return;
   }
@@ -215,27 +220,29 @@ function inferNode(
     if (all.some((s) => s === undefined)) return;
     const shape = broadcast(all as StaticDim[][], fresh);
     const v =
-      node.input.length === 2 && shape.length <= 1 ? arithmetic(op, inValues(0), inValues(1)) : undefined;
+      node.input.length === 2 && shape.length <= 1
+        ? arithmetic(node.opType, inValues(0), inValues(1))
+        : undefined;
     set(0, shape, v);
     return;
   }
   switch (op) {
-    case 'Shape': {
-      if (!x) return;
-      const start = normalizeAxis(attrInt(node, 'start', 0), x.length);
+    case ':Shape': {
+      if (!x) return set(0, unknowns(1));
+      const start = normalizeAxis(intAttr(node, 'start', 0), x.length);
       const endAttr = node.attribute.find((a) => a.name === 'end');
       const end = endAttr ? normalizeAxis(Number(endAttr.i), x.length) : x.length;
       const v = x.slice(Math.max(0, start), Math.min(x.length, end));
       set(0, [v.length], v);
       return;
     }
-    case 'Size':
+    case ':Size':
       set(0, [], x ? [product(x)] : undefined);
       return;
-    case 'ConstantOfShape':
+    case ':ConstantOfShape':
       set(0, inValues(0));
       return;
-    case 'MatMul': {
+    case ':MatMul': {
       const [a, b] = [inShape(0), inShape(1)];
       if (!a || !b) return;
       if (a.length === 1 && b.length === 1) return set(0, []);
@@ -245,27 +252,28 @@ function inferNode(
       set(0, [...batch, a.at(-2)!, b.at(-1)!]);
       return;
     }
-    case 'Gemm': {
+    case ':Gemm': {
       const [a, b] = [inShape(0), inShape(1)];
-      if (!a || !b) return;
-      const m = attrInt(node, 'transA', 0) ? a[1]! : a[0]!;
-      const n = attrInt(node, 'transB', 0) ? b[0]! : b[1]!;
+      if (!a || !b) return set(0, unknowns(2));
+      const m = intAttr(node, 'transA', 0) ? a[1]! : a[0]!;
+      const n = intAttr(node, 'transB', 0) ? b[0]! : b[1]!;
       set(0, [m, n]);
       return;
     }
-    case 'Transpose': {
-      if (!x) return;
-      const perm = attrInts(node, 'perm') ?? x.map((_, i) => x.length - 1 - i);
+    case ':Transpose': {
+      const given = intsAttr(node, 'perm');
+      if (!x) return set(0, given && unknowns(given.length));
+      const perm = given ?? x.map((_, i) => x.length - 1 - i);
       set(
         0,
         perm.map((p) => x[p]!),
       );
       return;
     }
-    case 'Reshape': {
+    case ':Reshape': {
       const target = inValues(1);
       if (!target) return;
-      const allowZero = attrInt(node, 'allowzero', 0) === 1;
+      const allowZero = intAttr(node, 'allowzero', 0) === 1;
       const out = target.map((d, i) => (d === 0 && !allowZero ? x?.[i] : d));
       const minus = out.findIndex((d) => d === -1);
       if (minus >= 0) {
@@ -281,18 +289,18 @@ function inferNode(
       );
       return;
     }
-    case 'Flatten': {
-      if (!x) return;
-      const axis = normalizeAxis(attrInt(node, 'axis', 1), x.length);
+    case ':Flatten': {
+      if (!x) return set(0, unknowns(2));
+      const axis = normalizeAxis(intAttr(node, 'axis', 1), x.length);
       set(0, [product(x.slice(0, axis)), product(x.slice(axis))]);
       return;
     }
-    case 'Unsqueeze':
-    case 'Squeeze': {
-      const axes = node.input[1] ? numbers(1) : attrInts(node, 'axes');
+    case ':Unsqueeze':
+    case ':Squeeze': {
+      const axes = node.input[1] ? numbers(1) : intsAttr(node, 'axes');
       const v = inValues(0);
       if (!x) return;
-      if (op === 'Squeeze') {
+      if (op === ':Squeeze') {
         if (!axes)
           return set(
             0,
@@ -316,11 +324,19 @@ function inferNode(
       set(0, out, v);
       return;
     }
-    case 'Concat': {
+    case ':Concat': {
       const all = node.input.map((_, i) => inShape(i));
-      if (all.some((s) => s === undefined)) return;
+      const some = all.find((s) => s !== undefined);
+      if (some && all.some((s) => s === undefined)) {
+        const axis = normalizeAxis(intAttr(node, 'axis', 0), some.length);
+        return set(
+          0,
+          some.map((d, i) => (i === axis ? fresh() : d)),
+        );
+      }
+      if (!some) return;
       const list = all as StaticDim[][];
-      const axis = normalizeAxis(attrInt(node, 'axis', 0), list[0]!.length);
+      const axis = normalizeAxis(intAttr(node, 'axis', 0), list[0]!.length);
       const along = list.map((s) => s[axis]!);
       const sum = along.every((d) => typeof d === 'number')
         ? (along as number[]).reduce((s, d) => s + d, 0)
@@ -332,10 +348,10 @@ function inferNode(
       set(0, shape, list[0]!.length === 1 && vs.every((v) => v) ? vs.flatMap((v) => v!) : undefined);
       return;
     }
-    case 'Split': {
+    case ':Split': {
       if (!x) return;
-      const axis = normalizeAxis(attrInt(node, 'axis', 0), x.length);
-      const sizes = node.input[1] ? numbers(1) : attrInts(node, 'split');
+      const axis = normalizeAxis(intAttr(node, 'axis', 0), x.length);
+      const sizes = node.input[1] ? numbers(1) : intsAttr(node, 'split');
       const count = node.output.length;
       const dim = x[axis]!;
       const parts =
@@ -348,7 +364,7 @@ function inferNode(
       );
       return;
     }
-    case 'Slice': {
+    case ':Slice': {
       if (!x) return;
       const [starts, ends] = [numbers(1), numbers(2)];
       const axes = node.input[3] ? numbers(3) : starts?.map((_, i) => i);
@@ -381,10 +397,10 @@ function inferNode(
       set(0, out, x.length === 1 ? sliced : undefined);
       return;
     }
-    case 'Gather': {
+    case ':Gather': {
       const idx = inShape(1);
       if (!x || !idx) return;
-      const axis = normalizeAxis(attrInt(node, 'axis', 0), x.length);
+      const axis = normalizeAxis(intAttr(node, 'axis', 0), x.length);
       const v = inValues(0);
       const at = numbers(1);
       let picked: StaticDim[] | undefined;
@@ -392,20 +408,22 @@ function inferNode(
       set(0, [...x.slice(0, axis), ...idx, ...x.slice(axis + 1)], picked);
       return;
     }
-    case 'GatherElements':
+    case ':GatherElements':
       set(0, inShape(1));
       return;
-    case 'ScatterElements':
-    case 'ScatterND':
+    case ':ScatterElements':
+    case ':ScatterND':
       set(0, x);
       return;
-    case 'Expand': {
-      const target = inValues(1);
+    case ':Expand': {
+      // Unknown target values still tell the rank (the mask and rotary Expands of exports).
+      const length = inShape(1)?.[0];
+      const target = inValues(1) ?? (typeof length === 'number' ? unknowns(length) : undefined);
       if (!x || !target) return;
       set(0, broadcast([x, target], fresh));
       return;
     }
-    case 'Range': {
+    case ':Range': {
       const [s, l, d] = [numbers(0), numbers(1), numbers(2)];
       const limit = inValues(1)?.[0];
       if (s && l && d) set(0, [Math.max(0, Math.ceil((l[0]! - s[0]!) / d[0]!))]);
@@ -414,8 +432,8 @@ function inferNode(
       else set(0, [fresh()]);
       return;
     }
-    case 'Pad': {
-      const pads = node.input[1] ? numbers(1) : attrInts(node, 'pads');
+    case ':Pad': {
+      const pads = node.input[1] ? numbers(1) : intsAttr(node, 'pads');
       if (!x || !pads || pads.length !== 2 * x.length || node.input[3]) return;
       set(
         0,
@@ -426,29 +444,29 @@ function inferNode(
       );
       return;
     }
-    case 'TopK': {
+    case ':TopK': {
       const k = numbers(1)?.[0];
       if (!x || k === undefined) return;
-      const axis = normalizeAxis(attrInt(node, 'axis', -1), x.length);
+      const axis = normalizeAxis(intAttr(node, 'axis', -1), x.length);
       const shape = x.map((d, i) => (i === axis ? k : d));
       set(0, shape);
       set(1, shape);
       return;
     }
-    case 'ArgMax':
-    case 'ArgMin': {
+    case ':ArgMax':
+    case ':ArgMin': {
       if (!x) return;
-      const axis = normalizeAxis(attrInt(node, 'axis', 0), x.length);
-      const keep = attrInt(node, 'keepdims', 1) === 1;
+      const axis = normalizeAxis(intAttr(node, 'axis', 0), x.length);
+      const keep = intAttr(node, 'keepdims', 1) === 1;
       set(0, keep ? x.map((d, i) => (i === axis ? 1 : d)) : x.filter((_, i) => i !== axis));
       return;
     }
     default:
-      if (op.startsWith('Reduce') && x) {
-        const axes = node.input[1] ? numbers(1) : attrInts(node, 'axes');
-        const keep = attrInt(node, 'keepdims', 1) === 1;
-        if (node.input[1] && !axes) return;
-        if (!axes?.length && attrInt(node, 'noop_with_empty_axes', 0) === 1) return set(0, x);
+      if (op.startsWith(':Reduce') && x) {
+        const axes = node.input[1] ? numbers(1) : intsAttr(node, 'axes');
+        const keep = intAttr(node, 'keepdims', 1) === 1;
+        if (node.input[1] && !axes) return set(0, keep ? unknowns(x.length) : undefined);
+        if (!axes?.length && intAttr(node, 'noop_with_empty_axes', 0) === 1) return set(0, x);
         const reduced = new Set(
           (axes?.length ? axes : x.map((_, i) => i)).map((a) => normalizeAxis(a, x.length)),
         );

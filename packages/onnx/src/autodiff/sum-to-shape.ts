@@ -1,6 +1,6 @@
-import type { GraphBuilder } from './builder.js';
+import type { GraphBuilder } from '../graph/graph-builder.js';
+import { int64Tensor } from '../graph/tensor-data.js';
 import type { StaticDim, StaticInfo } from './static-info.js';
-import { int64Tensor } from './tensors.js';
 
 /**
  * Sums gradient `g` (shaped like the broadcast output `y`) back to the shape of input `x`, numpy broadcasting
@@ -34,11 +34,11 @@ export function sumToShape(
   const shapeX = b.op1('Shape', [x]);
   const shapeG = b.op1('Shape', [g]);
   const rankGap = b.op1('Sub', [b.op1('Shape', [shapeG]), b.op1('Shape', [shapeX])]);
-  const ones = b.op1('ConstantOfShape', [rankGap], { value: int64Tensor('value', [1], [1]) });
-  const padded = b.op1('Concat', [ones, shapeX], { axis: 0 });
+  const ones = b.op1('ConstantOfShape', [rankGap], { value: { tensor: int64Tensor('value', [1], [1]) } });
+  const padded = b.op1('Concat', [ones, shapeX], { axis: { int: 0 } });
   const differs = b.op1('Not', [b.op1('Equal', [padded, shapeG])]);
   const axes = b.op1('Reshape', [b.op1('NonZero', [differs]), b.i64([-1])]);
-  const summed = b.op1('ReduceSum', [g, axes], { keepdims: 1, noop_with_empty_axes: 1 });
+  const summed = b.op1('ReduceSum', [g, axes], { keepdims: { int: 1 }, noop_with_empty_axes: { int: 1 } });
   return b.op1('Reshape', [summed, shapeX]);
 }
 
@@ -63,7 +63,7 @@ function symbolicAxes(sx: StaticDim[], sy: StaticDim[]): number[] | undefined {
 function sumOver(b: GraphBuilder, g: string, axes: number[], lead: number): string {
   if (axes.length === 0) return g;
   const kept = axes.length > lead;
-  const summed = b.op1('ReduceSum', [g, b.i64(axes)], { keepdims: kept ? 1 : 0 });
+  const summed = b.op1('ReduceSum', [g, b.i64(axes)], { keepdims: { int: kept ? 1 : 0 } });
   if (!kept || lead === 0) return summed;
   return b.op1('Squeeze', [summed, b.i64(Array.from({ length: lead }, (_, i) => i))]);
 }
@@ -78,6 +78,6 @@ function sumToStaticShape(b: GraphBuilder, g: string, sx: number[], rankG: numbe
   const ones = sx.flatMap((d, i) => (d === 1 ? [lead + i] : []));
   const axes = [...Array.from({ length: lead }, (_, i) => i), ...ones];
   if (axes.length === 0) return g;
-  const summed = b.op1('ReduceSum', [g, b.i64(axes)], { keepdims: ones.length ? 1 : 0 });
+  const summed = b.op1('ReduceSum', [g, b.i64(axes)], { keepdims: { int: ones.length ? 1 : 0 } });
   return ones.length ? b.op1('Reshape', [summed, b.i64(sx)]) : summed;
 }

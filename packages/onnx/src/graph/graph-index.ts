@@ -42,7 +42,7 @@ export class GraphIndex {
     const init = this.initializers.get(value);
     if (init) return init;
     const node = this.producers.get(value);
-    if (node?.opType === 'Constant' && node.domain === '') {
+    if (node && opKey(node) === ':Constant') {
       const attr = node.attribute.find((a) => a.name === 'value');
       return attr?.t;
     }
@@ -55,6 +55,16 @@ export function modelGraph(model: ModelProto): GraphProto {
   if (!model.graph) throw new GraphError('the model has no graph');
   return model.graph;
 }
+
+/**
+ * The ai.onnx opset assumed wherever a model imports none or an option is left out: what torch 2.x exports (and
+ * the model builder writes).
+ */
+export const DEFAULT_OPSET = 17;
+
+/** The key of a node in the op tables: `domain:opType`, with ai.onnx written `''` however the node spells it. */
+export const opKey = (node: Pick<NodeProto, 'domain' | 'opType'>): string =>
+  `${node.domain === 'ai.onnx' ? '' : node.domain}:${node.opType}`;
 
 /** The opset version imported for `domain` ('' = ai.onnx), or undefined when not imported. */
 export function opsetVersion(model: ModelProto, domain = ''): number | undefined {

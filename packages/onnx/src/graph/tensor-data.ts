@@ -89,11 +89,27 @@ export function tensorToInts(t: TensorProto): number[] {
   throw new GraphError(`expected an integer tensor, got data type ${t.dataType}`, t.name);
 }
 
-/** Encodes float32 values as `raw_data` of the given floating-point type (FLOAT or FLOAT16). */
-export function encodeFloats(values: Float32Array, dataType: TensorProto_DataType): Uint8Array<ArrayBuffer> {
-  if (dataType === TensorProto_DataType.FLOAT) {
-    return new Uint8Array(new Float32Array(values).buffer);
-  }
+/** Float element types graphs are emitted in (the compute type of a builder). */
+export type FloatType =
+  TensorProto_DataType.FLOAT | TensorProto_DataType.FLOAT16 | TensorProto_DataType.DOUBLE;
+
+/** True for the element types that carry gradients (floating point). */
+export function isFloatType(t: number): boolean {
+  return (
+    t === TensorProto_DataType.FLOAT ||
+    t === TensorProto_DataType.DOUBLE ||
+    t === TensorProto_DataType.FLOAT16 ||
+    t === TensorProto_DataType.BFLOAT16
+  );
+}
+
+/** Encodes values as `raw_data` of the given floating-point type (FLOAT, FLOAT16 or DOUBLE). */
+export function encodeFloats(
+  values: ArrayLike<number>,
+  dataType: TensorProto_DataType,
+): Uint8Array<ArrayBuffer> {
+  if (dataType === TensorProto_DataType.FLOAT) return new Uint8Array(Float32Array.from(values).buffer);
+  if (dataType === TensorProto_DataType.DOUBLE) return new Uint8Array(Float64Array.from(values).buffer);
   if (dataType === TensorProto_DataType.FLOAT16) {
     const bits = new Uint16Array(values.length);
     for (let i = 0; i < values.length; i++) bits[i] = floatToHalf(values[i]!);
@@ -115,11 +131,11 @@ export function setTensorFloats(t: TensorProto, values: Float32Array): void {
   t.dataLocation = TensorProto_DataLocation.DEFAULT;
 }
 
-/** A new FLOAT (or FLOAT16) tensor with raw data. */
+/** A new FLOAT (FLOAT16, DOUBLE) tensor with raw data; `dims` `[]` is a scalar. */
 export function floatTensor(
   name: string,
   dims: readonly number[],
-  values: Float32Array,
+  values: ArrayLike<number>,
   dataType: TensorProto_DataType = TensorProto_DataType.FLOAT,
 ): TensorProto {
   const n = dims.reduce((a, d) => a * d, 1);
@@ -133,7 +149,7 @@ export function floatTensor(
   });
 }
 
-/** A new INT64 tensor (shape constants, axes, K of TopK). */
+/** A new INT64 tensor (shape constants, axes, K of TopK); dims first, as {@link floatTensor}. */
 export function int64Tensor(name: string, dims: readonly number[], values: readonly number[]): TensorProto {
   const buf = new BigInt64Array(values.map(BigInt));
   return create(TensorProtoSchema, {

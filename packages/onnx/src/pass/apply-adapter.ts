@@ -1,8 +1,8 @@
 import type { MorLayerWeights } from '@mor/core';
 import { TensorProto_DataType, type GraphProto, type ModelProto } from 'onnx-buf';
 import { GraphError } from '../errors.js';
-import { GraphBuilder, insertNodesAfter } from '../graph/graph-builder.js';
-import { GraphIndex, modelGraph, opsetVersion } from '../graph/graph-index.js';
+import { GraphBuilder } from '../graph/graph-builder.js';
+import { DEFAULT_OPSET, GraphIndex, modelGraph, opsetVersion } from '../graph/graph-index.js';
 import { floatTensor } from '../graph/tensor-data.js';
 import { UniqueNames } from '../graph/unique-names.js';
 import { tensorValueInfo } from '../graph/value-info.js';
@@ -48,6 +48,10 @@ export interface ApplyAdapterOptions {
 export interface AdapterParam {
   dims: number[];
   data: Float32Array;
+  /** The adapter module it belongs to, e.g. `model.layers.0.mlp.gate_proj`. */
+  module: string;
+  /** Its tensor within the module: `A`, `B`, `omegaA`, `omegaB`, `routerWeight`, `routerBias` (folded: `down`, `up`, …). */
+  tensor: string;
 }
 
 /** What {@link applyAdapter} did. */
@@ -85,14 +89,13 @@ function addParam(
   names: UniqueNames,
   params: Map<string, AdapterParam>,
   asInput: boolean,
-  base: string,
-  dims: number[],
-  data: Float32Array,
+  prefix: string,
+  param: AdapterParam,
 ): string {
-  const name = names.take(base);
-  if (asInput) graph.input.push(tensorValueInfo(name, TensorProto_DataType.FLOAT, dims));
-  else graph.initializer.push(floatTensor(name, dims, data));
-  params.set(name, { dims, data });
+  const name = names.take(`${prefix}.${param.module}.${param.tensor}`);
+  if (asInput) graph.input.push(tensorValueInfo(name, TensorProto_DataType.FLOAT, param.dims));
+  else graph.initializer.push(floatTensor(name, param.dims, param.data));
+  params.set(name, param);
   return name;
 }
 
@@ -174,7 +177,7 @@ export function applyAdapter(
 ): ApplyAdapterResult {
   const graph = modelGraph(model);
   const layers = matchTargets(findLinearLayers(model), adapterShapes(adapter));
-  const opset = opsetVersion(model) ?? 1;
+  const opset = opsetVersion(model) ?? DEFAULT_OPSET;
   const routing = routingOf(adapter, options);
   const asInput = options.paramsAsInputs ?? false;
   if (options.foldExperts && asInput)
@@ -187,9 +190,14 @@ export function applyAdapter(
   for (const [module, layer] of layers) {
     const anchor = index.producers.get(layer.output);
     if (!anchor) throw new GraphError('layer output has no producing node', layer.output);
-    const b = new GraphBuilder(graph, names, opset, `/${prefix}/${module}`);
-    const param = (suffix: string, dims: number[], data: Float32Array) =>
-      addParam(graph, names, params, asInput, `${prefix}.${module}.${suffix}`, dims, data);
+    const b = new GraphBuilder(graph, {
+      names,
+      opset,
+      scope: `/${prefix}/${module}`,
+      place: { after: anchor },
+    });
+    const param = (tensor: string, dims: number[], data: Float32Array) =>
+      addParam(graph, names, params, asInput, prefix, { module, tensor, dims, data });
     const x = castIn(b, layer.input, layer.dtype);
     let delta: string;
     if (adapter.kind === 'mor') {
@@ -216,9 +224,7 @@ export function applyAdapter(
           );
       delta = out.delta;
       if (options.exposeGates) {
-        const name = names.take(`mor_gates.${module}`);
-        b.op('Identity', [out.gates!]);
-        b.nodes[b.nodes.length - 1]!.output[0] = name;
+        const name = b.op1('Identity', [out.gates!], {}, names.take(`mor_gates.${module}`));
         graph.output.push(tensorValueInfo(name, TensorProto_DataType.FLOAT));
         gateOutputs.push(name);
       }
@@ -230,9 +236,7 @@ export function applyAdapter(
     // The layer now writes to a fresh value; an Add writes y + delta under the original name.
     const base = names.take(`${layer.output}_base`);
     anchor.output[anchor.output.indexOf(layer.output)] = base;
-    b.op('Add', [base, castOut(b, delta, layer.dtype)]);
-    b.nodes[b.nodes.length - 1]!.output[0] = layer.output;
-    insertNodesAfter(graph, anchor, b.nodes);
+    b.op1('Add', [base, castOut(b, delta, layer.dtype)], {}, layer.output);
   }
   return { model, layers, params, gateOutputs };
 }

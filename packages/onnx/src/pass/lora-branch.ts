@@ -1,5 +1,4 @@
 import type { GraphBuilder } from '../graph/graph-builder.js';
-import { floatTensor } from '../graph/tensor-data.js';
 
 /**
  * Emits a plain LoRA branch on float32 input `x` `[..., d_in]`: `delta = (x·A^T) · (scaling·B)^T`.
@@ -12,6 +11,5 @@ export function emitLoraBranch(
   scaling: number,
 ): string {
   const u = b.op1('MatMul', [x, b.transpose(p.A, [1, 0])]);
-  const s = b.initializer('scaling', (name) => floatTensor(name, [], Float32Array.of(scaling)));
-  return b.op1('MatMul', [u, b.transpose(b.op1('Mul', [p.B, s]), [1, 0])]);
+  return b.op1('MatMul', [u, b.transpose(b.op1('Mul', [p.B, b.f(scaling, [], 'scaling')]), [1, 0])]);
 }

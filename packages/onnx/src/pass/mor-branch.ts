@@ -1,6 +1,5 @@
 import { TensorProto_DataType } from 'onnx-buf';
 import type { GraphBuilder } from '../graph/graph-builder.js';
-import { floatTensor } from '../graph/tensor-data.js';
 
 /** Routing of one MoR branch (mor-spec.md §1, "Routing modes"). */
 export type MorRouting =
@@ -38,15 +37,12 @@ function expandedB(
     b.op1('Mul', [b.unsqueeze(p.B, [0]), b.unsqueeze(p.omegaB, [2])]),
     b.unsqueeze(p.omegaA, [1]),
   ]); // [N, d_out, r]
-  const stacked = b.op1('Reshape', [b.transpose(perExpert, [0, 2, 1]), b.ints('bexp_shape', [n * r, dOut])]);
-  const s = b.initializer('scaling', (name) => floatTensor(name, [], Float32Array.of(p.scaling)));
-  return b.op1('Mul', [stacked, s]);
+  const stacked = b.op1('Reshape', [b.transpose(perExpert, [0, 2, 1]), b.i64([n * r, dOut])]);
+  return b.op1('Mul', [stacked, b.f(p.scaling, [], 'scaling')]);
 }
 
 function routerGates(b: GraphBuilder, x: string, p: MorParamValues, routing: MorRouting): string {
-  if (routing.mode === 'static') {
-    return b.initializer('gate', (name) => floatTensor(name, [routing.gate.length], routing.gate));
-  }
+  if (routing.mode === 'static') return b.f(routing.gate, undefined, 'gate');
   let logits = b.op1('MatMul', [x, b.transpose(p.routerWeight!, [1, 0])]);
   if (p.routerBias) logits = b.op1('Add', [logits, p.routerBias]);
   return gatesFromLogits(b, logits, routing);
@@ -63,13 +59,9 @@ export function gatesFromLogits(
 ): string {
   if (routing.mode === 'dense') return b.softmaxLast(logits);
   b.requireOpset(11, 'top-k routing (TopK with K input, ScatterElements)');
-  const [values, indices] = b.op('TopK', [logits, b.ints('k', [routing.k])], {
-    attrs: { axis: { int: -1 }, largest: { int: 1 }, sorted: { int: 1 } },
-    outputs: 2,
-  });
-  const zeros = b.op1('ConstantOfShape', [b.op1('Shape', [logits])], {
-    value: { tensor: floatTensor('', [1], Float32Array.of(0)) },
-  });
+  const topK = { axis: { int: -1 }, largest: { int: 1 }, sorted: { int: 1 } };
+  const [values, indices] = b.op('TopK', [logits, b.i64([routing.k])], topK, 2);
+  const zeros = b.zerosLike(logits);
   return b.op1('ScatterElements', [zeros, indices!, b.softmaxLast(values!)], { axis: { int: -1 } });
 }
 
@@ -89,13 +81,8 @@ export function emitMorBranch(
   const u = b.op1('MatMul', [x, b.transpose(p.A, [1, 0])]); // [..., r]
   const gates = routerGates(b, x, p, routing);
   const outer = b.op1('Mul', [b.unsqueeze(gates, [-1]), b.unsqueeze(u, [-2])]); // [..., N, r]
-  const lead = b.op1('Slice', [
-    b.op1('Shape', [u]),
-    b.ints('start', [0]),
-    b.ints('end', [-1]),
-    b.ints('axis', [0]),
-  ]);
-  const zShape = b.op1('Concat', [lead, b.ints('nr', [n * r])], { axis: { int: 0 } });
+  const lead = b.op1('Slice', [b.op1('Shape', [u]), b.i64([0]), b.i64([-1]), b.i64([0])]);
+  const zShape = b.op1('Concat', [lead, b.i64([n * r])], { axis: { int: 0 } });
   const z = b.op1('Reshape', [outer, zShape]); // [..., N·r]
   return { delta: b.op1('MatMul', [z, expandedB(b, p.expert, n, r, dOut)]), gates };
 }

@@ -1,8 +1,7 @@
 import type { MorLayerWeights } from '@mor/core';
 import type { GraphBuilder } from '../graph/graph-builder.js';
-import { floatTensor } from '../graph/tensor-data.js';
 import { expandedBTransposed } from '../math/adapter-math.js';
-import type { MorRouting } from './mor-branch.js';
+import { gatesFromLogits, type MorRouting } from './mor-branch.js';
 
 /**
  * The constants of a folded MoR branch (see {@link emitFoldedMorBranch}), computed once from the parameters.
@@ -111,31 +110,22 @@ export function emitFoldedMorBranch(
     const delta = b.op1('MatMul', [h, v.up]);
     // An initializer no node reads makes onnxruntime warn, so the constant gate exists only when exposed.
     if (!exposeGates) return { delta, gates: null };
-    return {
-      delta,
-      gates: b.initializer('gate', (name) => floatTensor(name, [routing.gate.length], routing.gate)),
-    };
+    return { delta, gates: b.f(routing.gate, undefined, 'gate') };
   }
   const nr = dims.n * dims.r;
   const halves = b.op1('MatMul', [h, v.expand!]);
+  const axis = { axis: { int: -1 } };
   const [uRep, logitsSplit] =
     b.opset >= 13
-      ? b.op('Split', [halves, b.ints('split', [nr, nr])], { attrs: { axis: { int: -1 } }, outputs: 2 })
-      : b.op('Split', [halves], { attrs: { axis: { int: -1 }, split: { ints: [nr, nr] } }, outputs: 2 });
+      ? b.op('Split', [halves, b.i64([nr, nr])], axis, 2)
+      : b.op('Split', [halves], { ...axis, split: { ints: [nr, nr] } }, 2);
   const logits = v.biasRep ? b.op1('Add', [logitsSplit!, v.biasRep]) : logitsSplit!;
-  let gRep: string;
-  if (routing.mode === 'dense') gRep = b.softmaxLast(logits);
-  else {
-    b.requireOpset(11, 'top-k routing (TopK with K input, ScatterElements)');
-    const [values, indices] = b.op('TopK', [logits, b.ints('k', [routing.k * dims.r])], {
-      attrs: { axis: { int: -1 }, largest: { int: 1 }, sorted: { int: 1 } },
-      outputs: 2,
-    });
-    const zeros = b.op1('ConstantOfShape', [b.op1('Shape', [logits])], {
-      value: { tensor: floatTensor('', [1], Float32Array.of(0)) },
-    });
-    gRep = b.op1('ScatterElements', [zeros, indices!, b.softmaxLast(values!)], { axis: { int: -1 } });
-  }
+  // Copies of one expert tie in the repeated logits and stay together: top-k keeps k·r of them.
+  const gRep = gatesFromLogits(
+    b,
+    logits,
+    routing.mode === 'dense' ? routing : { ...routing, k: routing.k * dims.r },
+  );
   const delta = b.op1('MatMul', [b.op1('Mul', [uRep!, gRep]), v.up]);
   // The gates themselves are not on the delta path; read them back only when asked.
   const gates = exposeGates ? b.op1('MatMul', [gRep, v.gatesFromRep!]) : null;

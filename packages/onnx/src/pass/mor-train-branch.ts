@@ -1,5 +1,4 @@
 import type { GraphBuilder } from '../graph/graph-builder.js';
-import { floatTensor } from '../graph/tensor-data.js';
 import { gatesFromLogits, type MorBranchValues, type MorParamValues, type MorRouting } from './mor-branch.js';
 
 /** Sizes of one MoR layer, and how its down-projection is emitted. */
@@ -47,7 +46,7 @@ export function emitMorTrainBranch(
   const constant = (base: string, rows: number, cols: number, at: (i: number, k: number) => number) => {
     const data = new Float32Array(rows * cols);
     for (let i = 0; i < rows; i++) for (let k = 0; k < cols; k++) data[i * cols + k] = at(i, k);
-    return b.initializer(base, (name) => floatTensor(name, [rows, cols], data));
+    return b.f(data, [rows, cols], base);
   };
   const expert = (c: number) => Math.floor(c / r); // column c of a repeated vector belongs to expert c / r
   const rank = (c: number) => c % r;
@@ -63,7 +62,7 @@ export function emitMorTrainBranch(
   const spreadB = constant('spread_omega_b', nr, n, (c, i) => Number(expert(c) === i));
   const upB = b.op1('MatMul', [tileB, b.transpose(B, [1, 0])]); // [N·r, d_out]
   const upOmegaB = b.op1('MatMul', [spreadB, omegaB]); // [N·r, d_out]
-  const omegaACol = b.op1('Reshape', [omegaA, b.ints('omega_a_col', [nr, 1])]);
+  const omegaACol = b.op1('Reshape', [omegaA, b.i64([nr, 1])]);
   const up = b.op1('Mul', [b.op1('Mul', [upB, upOmegaB]), omegaACol]);
   const delta = b.op1('MatMul', [z, up]);
   return { delta, gates: withGates ? g : null };
@@ -75,9 +74,6 @@ function downAndRouter(b: GraphBuilder, x: string, p: MorParamValues, dims: MorT
   if (dims.separateDownProjection) return [down(p.A), down(p.routerWeight!)];
   // Concat of two small parameters (once per step); its gradient is a Split.
   const both = b.op1('Concat', [p.A, p.routerWeight!], { axis: { int: 0 } }); // [r + N, d_in]
-  const [u, l] = b.op('Split', [down(both), b.ints('split', [dims.r, dims.n])], {
-    attrs: { axis: { int: -1 } },
-    outputs: 2,
-  });
+  const [u, l] = b.op('Split', [down(both), b.i64([dims.r, dims.n])], { axis: { int: -1 } }, 2);
   return [u!, l!];
 }

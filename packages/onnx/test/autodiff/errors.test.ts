@@ -1,8 +1,9 @@
 import { TensorProto_DataType as DataType } from 'onnx-buf';
 import { describe, expect, it } from 'vitest';
 import { buildGradientGraph } from '../../src/autodiff/build-gradient-graph.js';
+import { addCausalLmLoss } from '../../src/autodiff/losses/causal-lm-loss.js';
 import { AutodiffError } from '../../src/autodiff/errors.js';
-import { int64Tensor } from '../../src/autodiff/tensors.js';
+import { int64Tensor } from '../../src/graph/tensor-data.js';
 import { graph, node } from './helpers/onnx-model.js';
 
 const F = DataType.FLOAT;
@@ -52,6 +53,27 @@ describe('autodiff errors', () => {
     expect(differentiated.map((n) => n.opType)).toEqual(['Mul', 'ReduceSum']);
   });
 
+  it('reads a node whose domain is spelled ai.onnx as the default domain (Shape stays NO_GRADIENT)', () => {
+    const g = graph({
+      ...io,
+      nodes: [
+        node('Shape', ['x'], ['s'], {}, 'ai.onnx'),
+        node('Cast', ['s'], ['sf'], { to: F }, 'ai.onnx'),
+        node('Mul', ['x', 'sf'], ['a'], {}, 'ai.onnx'),
+        node('ReduceSum', ['a'], ['loss'], { keepdims: 0 }, 'ai.onnx'),
+      ],
+    });
+    const { differentiated } = buildGradientGraph(g, { loss: 'loss', wrt: ['x'] });
+    expect(differentiated.map((n) => n.opType)).toEqual(['Mul', 'ReduceSum']);
+  });
+
+  it('refuses opsets below 13 once, for gradients and losses alike', () => {
+    const g = graph({ ...io, nodes: [node('ReduceSum', ['x'], ['loss'], { keepdims: 0 })] });
+    const floor = /training graphs need ai\.onnx opset 13 or newer.*opset 12/;
+    expect(() => buildGradientGraph(g, { loss: 'loss', wrt: ['x'], opset: 12 })).toThrow(floor);
+    expect(() => addCausalLmLoss(g, { logits: 'x', opset: 12 })).toThrow(floor);
+  });
+
   it('refuses a wrt tensor that reaches the loss only through shape ops', () => {
     const g = graph({
       ...io,
@@ -72,7 +94,23 @@ describe('autodiff errors', () => {
         node('ReduceSum', ['a'], ['loss'], { keepdims: 0 }),
       ],
     });
-    g.initializer.push(int64Tensor('i', [0, 0], [2]));
+    g.initializer.push(int64Tensor('i', [2], [0, 0]));
     expect(() => buildGradientGraph(g, { loss: 'loss', wrt: ['x'], opset: 15 })).toThrow(/opset 16\+/);
+  });
+
+  it('takes GatherElements below opset 16 only where its indices cannot repeat (one wide along the axis)', () => {
+    const gather = (width: number) => {
+      const g = graph({
+        ...io,
+        nodes: [
+          node('GatherElements', ['x', 'i'], ['a'], { axis: 1 }),
+          node('ReduceSum', ['a'], ['loss'], { keepdims: 0 }),
+        ],
+      });
+      g.initializer.push(int64Tensor('i', [2, width], new Array<number>(2 * width).fill(0)));
+      return () => buildGradientGraph(g, { loss: 'loss', wrt: ['x'], opset: 14 });
+    };
+    expect(gather(1)).not.toThrow();
+    expect(gather(2)).toThrow(/ScatterElements reduction \(opset 16\+\)/);
   });
 });

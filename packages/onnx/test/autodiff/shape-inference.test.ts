@@ -12,7 +12,7 @@ import {
 } from 'onnx-buf';
 import { describe, expect, it } from 'vitest';
 import { collectStaticInfo, type StaticDim } from '../../src/autodiff/static-info.js';
-import { int64Tensor } from '../../src/autodiff/tensors.js';
+import { int64Tensor } from '../../src/graph/tensor-data.js';
 import { graph, modelBytes, node, rng } from './helpers/onnx-model.js';
 
 type Bindings = Record<string, number>;
@@ -27,12 +27,12 @@ function resolve(d: StaticDim, sizes: Bindings): number | undefined {
   }, 1);
 }
 
-const ints = (name: string, values: number[]) => int64Tensor(name, values, [values.length]);
+const ints = (name: string, values: number[]) => int64Tensor(name, [values.length], values);
 const F = DataType.FLOAT;
 /** `[INT64_MAX]`, the "to the end" of Slice ends in PyTorch exports. */
 const int64Max = (name: string) => {
   const t = ints(name, [0]);
-  t.int64Data = [2n ** 63n - 1n];
+  t.rawData = new Uint8Array(BigInt64Array.of(2n ** 63n - 1n).buffer);
   return t;
 };
 
@@ -168,7 +168,7 @@ describe('shape inference vs onnxruntime', () => {
         inputs: { x: ['batch', 'seq', 6], y: ['batch', 'seq', 2], z: ['batch', 'seq', 6] },
         inits: [
           ints('idx2', [2, 0]),
-          int64Tensor('scalar', [1], []),
+          int64Tensor('scalar', [], [1]),
           ints('zero', [0]),
           ints('one', [1]),
           ints('two', [2]),

@@ -1,13 +1,4 @@
-import {
-  DataType,
-  GraphBuilder,
-  GraphIndex,
-  UniqueNames,
-  floatTensor,
-  int64Tensor,
-  tensorValueInfo,
-  type GraphProto,
-} from '@mor/onnx';
+import { DataType, GraphBuilder, GraphIndex, UniqueNames, tensorValueInfo, type GraphProto } from '@mor/onnx';
 import { TrainSetupError } from './train-errors.js';
 
 /** The int32 scalar input of the train graph that numbers the micro-batch (0, 1, 2, …) the dropout masks are for. */
@@ -52,14 +43,17 @@ export function addAdapterDropout(graph: GraphProto, o: AdapterDropoutOptions): 
       throw new TrainSetupError(`cannot place dropout: no MatMul(x, Transpose("${a}")) in the graph`, {
         tensor: a,
       });
-    const b = new GraphBuilder(graph, names, o.opset, `/dropout/${a}`);
+    const b = new GraphBuilder(graph, {
+      names,
+      opset: o.opset,
+      scope: `/dropout/${a}`,
+      place: { before: matmul },
+    });
     const x = matmul.input[0]!;
     const u = uniformHash(b, x, Math.imul((o.seed + i) | 0, K_SEED));
-    const drop = b.op1('Less', [u, b.initializer('p', (n) => floatTensor(n, [], Float32Array.of(o.p)))]);
+    const drop = b.op1('Less', [u, b.f(o.p, [], 'p')]);
     const keep = b.op1('Cast', [b.op1('Not', [drop])], { to: { int: DataType.FLOAT } });
-    const scale = b.initializer('scale', (n) => floatTensor(n, [], Float32Array.of(1 / (1 - o.p))));
-    matmul.input[0] = b.op1('Mul', [x, b.op1('Mul', [keep, scale])]);
-    graph.node.splice(graph.node.indexOf(matmul), 0, ...b.nodes);
+    matmul.input[0] = b.op1('Mul', [x, b.op1('Mul', [keep, b.f(1 / (1 - o.p), [], 'scale')])]);
   });
 }
 
@@ -70,25 +64,19 @@ export function addAdapterDropout(graph: GraphProto, o: AdapterDropoutOptions): 
  * and the top 24 bits scaled to [0, 1).
  */
 function uniformHash(b: GraphBuilder, x: string, seedTerm: number): string {
-  const i32 = (name: string, v: number) =>
-    b.op1('Cast', [b.initializer(name, (n) => int64Tensor(n, [], [v]))], { to: { int: DataType.INT32 } });
+  const i32 = (v: number) => b.op1('Cast', [b.i64(v)], { to: { int: DataType.INT32 } });
   const size = b.op1('Cast', [b.op1('Size', [x])], { to: { int: DataType.INT32 } });
-  const idx = b.op1('Reshape', [b.op1('Range', [i32('zero', 0), size, i32('one', 1)]), b.op1('Shape', [x])]);
-  const base = b.op1('Add', [
-    b.op1('Mul', [DROPOUT_STEP_INPUT, i32('k_step', K_STEP)]),
-    i32('seed', seedTerm),
-  ]);
-  let h = b.op1('Add', [b.op1('Mul', [idx, i32('k_index', K_INDEX)]), base]);
-  const high = (bits: number) => b.op1('Div', [h, i32(`shift${bits}`, 2 ** bits)]);
-  const two = i32('two', 2);
-  h = b.op1('Mul', [h, b.op1('Add', [b.op1('Mul', [high(16), two]), i32('one', 1)])]);
+  const idx = b.op1('Reshape', [b.op1('Range', [i32(0), size, i32(1)]), b.op1('Shape', [x])]);
+  const base = b.op1('Add', [b.op1('Mul', [DROPOUT_STEP_INPUT, i32(K_STEP)]), i32(seedTerm)]);
+  let h = b.op1('Add', [b.op1('Mul', [idx, i32(K_INDEX)]), base]);
+  const high = (bits: number) => b.op1('Div', [h, i32(2 ** bits)]);
+  const two = i32(2);
+  h = b.op1('Mul', [h, b.op1('Add', [b.op1('Mul', [high(16), two]), i32(1)])]);
   h = b.op1('Add', [h, high(13)]);
-  h = b.op1('Mul', [h, i32('k_mix1', K_MIX1)]);
+  h = b.op1('Mul', [h, i32(K_MIX1)]);
   h = b.op1('Add', [h, high(16)]);
-  h = b.op1('Mul', [h, i32('k_mix2', K_MIX2)]);
+  h = b.op1('Mul', [h, i32(K_MIX2)]);
   h = b.op1('Add', [h, high(15)]);
   const top = b.op1('Cast', [high(8)], { to: { int: DataType.FLOAT } }); // in (−2^23, 2^23)
-  const offset = b.initializer('offset', (n) => floatTensor(n, [], Float32Array.of(2 ** 23)));
-  const unit = b.initializer('unit', (n) => floatTensor(n, [], Float32Array.of(2 ** -24)));
-  return b.op1('Mul', [b.op1('Add', [top, offset]), unit]);
+  return b.op1('Mul', [b.op1('Add', [top, b.f(2 ** 23, [], 'offset')]), b.f(2 ** -24, [], 'unit')]);
 }

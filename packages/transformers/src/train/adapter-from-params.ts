@@ -1,30 +1,35 @@
 import type { Adapter } from '@mor/format';
+import type { AdapterParam } from '@mor/onnx';
 import { TrainSetupError } from './train-errors.js';
 import type { HostTensor } from './types.js';
 
-/** Parameter names as applyAdapter writes them: `<mor|lora>.<module>.<tensor>`. */
+/** Which adapter tensor a parameter (graph input) is, as applyAdapter placed it. */
+export type AdapterTensorRef = Pick<AdapterParam, 'module' | 'tensor'>;
+
 function valuesByModule(
-  kind: string,
   params: ReadonlyMap<string, HostTensor>,
+  tensors: ReadonlyMap<string, AdapterTensorRef>,
 ): Map<string, Map<string, Float32Array>> {
   const modules = new Map<string, Map<string, Float32Array>>();
   for (const [name, value] of params) {
-    const dot = name.lastIndexOf('.');
-    if (!name.startsWith(`${kind}.`) || dot < 0)
-      throw new TrainSetupError(`parameter "${name}" is not a ${kind} adapter tensor`, { tensor: name });
-    const module = name.slice(kind.length + 1, dot);
-    if (!modules.has(module)) modules.set(module, new Map());
-    modules.get(module)!.set(name.slice(dot + 1), value.data);
+    const ref = tensors.get(name);
+    if (!ref) throw new TrainSetupError(`parameter "${name}" is not an adapter tensor`, { tensor: name });
+    if (!modules.has(ref.module)) modules.set(ref.module, new Map());
+    modules.get(ref.module)!.set(ref.tensor, value.data);
   }
   return modules;
 }
 
 /**
- * The adapter `initial` with its weights replaced by the trained values (config, metadata and storage dtype are
- * kept), ready for `saveAdapter`.
+ * The adapter `initial` with its weights replaced by the trained values `params` (graph inputs, `tensors` says
+ * which adapter tensor each is); config, metadata and storage dtype are kept, ready for `saveAdapter`.
  */
-export function adapterFromParams(initial: Adapter, params: ReadonlyMap<string, HostTensor>): Adapter {
-  const values = valuesByModule(initial.kind, params);
+export function adapterFromParams(
+  initial: Adapter,
+  params: ReadonlyMap<string, HostTensor>,
+  tensors: ReadonlyMap<string, AdapterTensorRef>,
+): Adapter {
+  const values = valuesByModule(params, tensors);
   const get = (module: string, key: string): Float32Array => {
     const v = values.get(module)?.get(key);
     if (!v)

@@ -3,6 +3,7 @@ import {
   addClassificationLoss,
   applyAdapter,
   buildTrainStep,
+  DEFAULT_OPSET,
   decodeModel,
   decomposeFusedOps,
   opsetVersion,
@@ -12,6 +13,7 @@ import {
 } from '@mor/onnx';
 import { encodeForSession, type SessionModel } from '../session-model.js';
 import { addAdapterDropout } from './adapter-dropout.js';
+import type { AdapterTensorRef } from './adapter-from-params.js';
 import { withoutDynamicShapes } from './dynamic-shapes.js';
 import { encodeEvalModel } from './eval-outputs.js';
 import { encodeIdentityModel } from './identity-model.js';
@@ -31,10 +33,16 @@ export interface TrainGraphs {
   layout: ModelInputLayout;
   /** Trainable tensors (graph inputs) with their initial values. */
   params: Map<string, HostTensor>;
+  /** Parameter → the adapter tensor it is (empty for `full`). */
+  adapterTensors: Map<string, AdapterTensorRef>;
   /** Every carried tensor input (parameters, optimizer state, accumulators) → the output holding its next value. */
   carried: Map<string, string>;
   /** Optimizer/accumulator state input → the parameter whose shape it has (starts at zeros). */
   stateOf: Map<string, string>;
+  /** The optimizer's state inputs (what a checkpoint saves). */
+  optimizerState: string[];
+  /** The gradient accumulators' inputs (zeroed when a checkpoint is restored). */
+  accumulators: string[];
   /** Gradient output per parameter (with `outputGradients`). */
   gradients: Map<string, string>;
   /** Float scalar inputs besides the accumulation ones: `lr`, and `step` for AdamW. */
@@ -68,7 +76,11 @@ function optimizerOf(o: TrainSessionOptions): TrainStepOptions['optimizer'] {
 function trainables(model: ModelProto, o: TrainSessionOptions, exposeGates: boolean) {
   if (o.method === 'full') {
     if (!o.fullTargets?.length) throw new TrainSetupError('method "full" needs fullTargets');
-    return { params: makeBaseWeightsTrainable(model, o.fullTargets), gates: [] as string[] };
+    return {
+      params: makeBaseWeightsTrainable(model, o.fullTargets),
+      tensors: new Map(),
+      gates: [] as string[],
+    };
   }
   if (o.method !== 'mor' && o.method !== 'lora')
     throw new TrainSetupError(`unknown method "${String(o.method)}": expected mor, lora, full`);
@@ -82,7 +94,10 @@ function trainables(model: ModelProto, o: TrainSessionOptions, exposeGates: bool
     exposeGates,
     separateDownProjection: dropoutOf(o) > 0,
   });
-  return { params: new Map(applied.params), gates: applied.gateOutputs };
+  const tensors = new Map(
+    [...applied.params].map(([name, p]) => [name, { module: p.module, tensor: p.tensor }]),
+  );
+  return { params: new Map<string, HostTensor>(applied.params), tensors, gates: applied.gateOutputs };
 }
 
 /** The adapter's input-dropout probability (MoR config, or PEFT's `lora_dropout`). */
@@ -111,11 +126,11 @@ export async function buildTrainGraphs(o: TrainSessionOptions): Promise<TrainGra
 async function build(o: TrainSessionOptions): Promise<TrainGraphs> {
   const model = await decodeModel(o.model, o.externalData ? { externalData: o.externalData } : {});
   const graph = model.graph!;
-  const opset = opsetVersion(model) ?? 17;
+  const opset = opsetVersion(model) ?? DEFAULT_OPSET;
   const layout = prepareModelInputs(graph);
   const coef = o.routerAuxLossCoef ?? (o.adapter?.kind === 'mor' ? o.adapter.config.routerAuxLossCoef : 0);
   const hasAuxLoss = o.method === 'mor' && coef > 0;
-  const { params, gates } = trainables(model, o, hasAuxLoss);
+  const { params, tensors, gates } = trainables(model, o, hasAuxLoss);
   decomposeFusedOps(graph, { opset });
   const common = { logits: 'logits', loss: 'loss', opset };
   if (o.task === 'causal-lm') addCausalLmLoss(graph, common);
@@ -126,7 +141,7 @@ async function build(o: TrainSessionOptions): Promise<TrainGraphs> {
   );
 
   const p = o.method === 'full' ? 0 : dropoutOf(o);
-  const downProjections = [...params.keys()].filter((n) => n.endsWith('.A'));
+  const downProjections = [...tensors].filter(([, t]) => t.tensor === 'A').map(([name]) => name);
   if (p > 0) addAdapterDropout(graph, { downProjections, p, seed: o.dropoutSeed ?? 0, opset });
   graph.output = graph.output.filter((v) => v.name === 'loss' || gates.includes(v.name));
   const experts = o.adapter?.kind === 'mor' ? o.adapter.config.experts : 0;
@@ -147,22 +162,20 @@ async function build(o: TrainSessionOptions): Promise<TrainGraphs> {
   const gradOutputs = new Set(step.gradients.values());
   if (!o.outputGradients) graph.output = graph.output.filter((v) => !gradOutputs.has(v.name));
   const carried = new Map([...step.params, ...step.state]);
-  const stateOf = new Map([...step.state.keys()].map((s) => [s, s.slice(s.indexOf('.', 4) + 1)]));
+  const stateOf = new Map(step.stateOf);
   const accumulate = (o.gradAccum ?? 1) > 1;
   let gradients = new Map(o.outputGradients ? step.gradients : []);
+  const paramDims = new Map([...params].map(([k, v]) => [k, v.dims]));
+  const accumulators: string[] = [];
   if (accumulate) {
-    const dims = new Map([...params].map(([k, v]) => [k, v.dims]));
-    for (const [acc, out] of addGradientAccumulation(graph, step, dims, opset)) {
-      carried.set(acc, out);
-      stateOf.set(acc, acc.slice('accum.'.length));
-    }
+    const added = addGradientAccumulation(graph, step, paramDims, opset);
+    for (const [acc, out] of added.state) carried.set(acc, out);
+    for (const [acc, param] of added.stateOf) stateOf.set(acc, param);
+    accumulators.push(...added.state.keys());
     if (o.outputGradients) gradients = new Map([...gradients].map(([k, g]) => [k, `${g}.micro`]));
   }
-  const paramDims = new Map([...params].map(([k, v]) => [k, v.dims]));
-  const optState = [...step.state.keys()].map((s): [string, number[]] => [
-    s,
-    paramDims.get(stateOf.get(s)!)!,
-  ]);
+  const optimizerState = [...step.state.keys()];
+  const optState = optimizerState.map((s): [string, number[]] => [s, paramDims.get(step.stateOf.get(s)!)!]);
   return {
     downloads: {
       params: encodeIdentityModel(model, paramDims),
@@ -172,8 +185,11 @@ async function build(o: TrainSessionOptions): Promise<TrainGraphs> {
     evalModel,
     layout,
     params,
+    adapterTensors: tensors,
     carried,
     stateOf,
+    optimizerState,
+    accumulators,
     gradients,
     scalarInputs: step.scalarInputs,
     accumulate,

@@ -1,4 +1,4 @@
-import { DataType, GraphBuilder, UniqueNames, tensorValueInfo, type ModelProto } from '@mor/onnx';
+import { DataType, GraphBuilder, tensorValueInfo, type ModelProto } from '@mor/onnx';
 import { encodeForSession, type SessionModel } from '../session-model.js';
 
 /**
@@ -19,12 +19,10 @@ export function encodeEvalModel(
   graph.initializer = [...initializers];
   graph.output = outputs.filter((o) => o.name === 'loss');
   if (task === 'seq-cls') {
-    const b = new GraphBuilder(graph, new UniqueNames(graph), opset, '/eval');
+    const b = new GraphBuilder(graph, { scope: '/eval', opset });
     const predicted = b.op1('ArgMax', ['logits'], { axis: { int: -1 }, keepdims: { int: 0 } });
     const hits = b.op1('Cast', [b.op1('Equal', [predicted, 'labels'])], { to: { int: DataType.INT64 } });
-    b.op('ReduceSum', [hits], { attrs: { keepdims: { int: 0 } } });
-    b.nodes[b.nodes.length - 1]!.output[0] = 'correct';
-    graph.node.push(...b.nodes);
+    b.op1('ReduceSum', [hits], { keepdims: { int: 0 } }, 'correct');
     graph.output.push(tensorValueInfo('correct', DataType.INT64, []));
   }
   try {

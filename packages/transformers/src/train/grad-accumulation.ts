@@ -3,9 +3,10 @@ import {
   GraphBuilder,
   GraphIndex,
   UniqueNames,
-  floatTensor,
   tensorValueInfo,
+  updatedName,
   type GraphProto,
+  type NodeProto,
   type TrainStep,
 } from '@mor/onnx';
 
@@ -22,47 +23,50 @@ export const ACCUM_INPUTS = {
 /** Accumulator input of a parameter. */
 export const accumName = (param: string) => `accum.${param}`;
 
+/** What {@link addGradientAccumulation} added: accumulator input → output, and → its parameter. */
+export interface Accumulators {
+  state: Map<string, string>;
+  stateOf: Map<string, string>;
+}
+
 /**
  * Turns a train step (buildTrainStep) into an accumulating one, still one `session.run` per micro-batch:
  * `acc ← acc + w·g` on every run; on the run with `accum_apply` the gradient handed to clipping and the
  * optimizer is `acc / total`, so the update follows the mean loss over every label position of all micro-batches
  * (what one big batch gives); on other runs parameters and optimizer state pass through unchanged (`Where`).
  * Accumulators are state inputs `accum.<param>` with outputs `updated.accum.<param>` (zeroed after an update).
- * Returns state input → output. Mutates `graph`.
+ * Mutates `graph`.
  */
 export function addGradientAccumulation(
   graph: GraphProto,
   step: TrainStep,
   paramDims: ReadonlyMap<string, number[]>,
   opset: number,
-): Map<string, string> {
+): Accumulators {
   const index = new GraphIndex(graph);
   const names = new UniqueNames(graph);
-  const scope = (s: string) => new GraphBuilder(graph, names, opset, `/accum/${s}`);
+  const scope = (s: string, after: NodeProto) =>
+    new GraphBuilder(graph, { names, opset, scope: `/accum/${s}`, place: { after } });
   graph.input.push(
     tensorValueInfo(ACCUM_INPUTS.weight, DataType.FLOAT, []),
     tensorValueInfo(ACCUM_INPUTS.total, DataType.FLOAT, []),
     tensorValueInfo(ACCUM_INPUTS.apply, DataType.BOOL, []),
   );
-  const state = new Map<string, string>();
+  const added: Accumulators = { state: new Map(), stateOf: new Map() };
   for (const [param, grad] of step.gradients) {
     const producer = index.producers.get(grad)!;
     const micro = names.take(`${grad}.micro`);
     producer.output[producer.output.indexOf(grad)] = micro;
     for (const o of graph.output) if (o.name === grad) o.name = micro;
-    const b = scope(param);
+    const b = scope(param, producer);
     const acc = accumName(param);
     graph.input.push(tensorValueInfo(acc, DataType.FLOAT, paramDims.get(param)));
     const sum = b.op1('Add', [acc, b.op1('Mul', [micro, ACCUM_INPUTS.weight])]);
-    b.op('Div', [sum, ACCUM_INPUTS.total]);
-    b.nodes[b.nodes.length - 1]!.output[0] = grad;
-    const zero = b.initializer('zero', (n) => floatTensor(n, [], Float32Array.of(0)));
-    const out = `updated.${acc}`;
-    b.op('Where', [ACCUM_INPUTS.apply, zero, sum]);
-    b.nodes[b.nodes.length - 1]!.output[0] = out;
+    b.op1('Div', [sum, ACCUM_INPUTS.total], {}, grad);
+    const out = b.op1('Where', [ACCUM_INPUTS.apply, b.f(0, [], 'zero'), sum], {}, updatedName(acc));
     graph.output.push(tensorValueInfo(out, DataType.FLOAT, paramDims.get(param)));
-    graph.node.splice(graph.node.indexOf(producer) + 1, 0, ...b.nodes);
-    state.set(acc, out);
+    added.state.set(acc, out);
+    added.stateOf.set(acc, param);
   }
   // Parameters and optimizer state change only on the updating run.
   const gated = [...step.params, ...step.state];
@@ -71,12 +75,9 @@ export function addGradientAccumulation(
     // is renamed and the original name re-made as Where(apply, update, unchanged input).
     const producer = graph.node.find((n) => n.output.includes(output));
     if (!producer) throw new Error(`grad accumulation: no node produces ${output}`);
-    const b = scope(input);
     const ungated = `${output}__ungated`;
     producer.output[producer.output.indexOf(output)] = ungated;
-    b.op('Where', [ACCUM_INPUTS.apply, ungated, input]);
-    b.nodes[b.nodes.length - 1]!.output[0] = output;
-    graph.node.splice(graph.node.indexOf(producer) + 1, 0, ...b.nodes);
+    scope(input, producer).op1('Where', [ACCUM_INPUTS.apply, ungated, input], {}, output);
   }
-  return state;
+  return added;
 }

@@ -1,7 +1,7 @@
 import {
+  DEFAULT_OPSET,
   DataType,
   GraphBuilder,
-  UniqueNames,
   encodeModelBytes,
   tensorValueInfo,
   type GraphProto,
@@ -31,13 +31,11 @@ export function encodeIdentityModel(
     input: [],
     output: [],
   };
-  const b = new GraphBuilder(graph, new UniqueNames(graph), 17, '/copy');
+  const b = new GraphBuilder(graph, { scope: '/copy', opset: DEFAULT_OPSET });
   for (const [name, dims] of tensors) {
     graph.input.push(tensorValueInfo(name, DataType.FLOAT, dims));
     graph.output.push(tensorValueInfo(copiedName(name), DataType.FLOAT, dims));
-    b.op('Identity', [name]);
-    b.nodes[b.nodes.length - 1]!.output[0] = copiedName(name);
+    b.op1('Identity', [name], {}, copiedName(name));
   }
-  graph.node = b.nodes;
   return encodeModelBytes({ ...template, graph, metadataProps: [], functions: [] });
 }

@@ -1,11 +1,4 @@
-import {
-  DataType,
-  GraphBuilder,
-  UniqueNames,
-  floatTensor,
-  tensorValueInfo,
-  type GraphProto,
-} from '@mor/onnx';
+import { DataType, GraphBuilder, tensorValueInfo, type GraphProto } from '@mor/onnx';
 
 /** Options of {@link addRouterAuxLoss}. */
 export interface RouterAuxLossOptions {
@@ -30,43 +23,29 @@ export interface RouterAuxLossOptions {
  * Adds the scalar output `aux_loss` and returns the name of `loss + coef · aux_loss`, the loss to differentiate.
  */
 export function addRouterAuxLoss(graph: GraphProto, o: RouterAuxLossOptions): string {
-  const b = new GraphBuilder(graph, new UniqueNames(graph), o.opset, '/router_aux');
-  const f = (v: number) => b.initializer('const', (n) => floatTensor(n, [], Float32Array.of(v)));
-  const sumAxis0 = (x: string) => b.op1('ReduceSum', [x, b.ints('axis0', [0])], { keepdims: { int: 0 } });
+  const b = new GraphBuilder(graph, { scope: '/router_aux', opset: o.opset });
+  const sumAxis0 = (x: string) => b.reduceSum(x, [0], false);
   const n = o.experts;
-  const flatShape = b.ints('flat', [-1, n]);
+  const flatShape = b.i64([-1, n]);
+  const toFloat = { to: { int: DataType.FLOAT } };
   // Token weights [M, 1] (1 per token, or the attention mask) and their count, at least 1.
   const weights = o.attentionMask
-    ? b.op1('Cast', [b.op1('Reshape', [o.attentionMask, b.ints('col', [-1, 1])])], {
-        to: { int: DataType.FLOAT },
-      })
+    ? b.op1('Cast', [b.op1('Reshape', [o.attentionMask, b.i64([-1, 1])])], toFloat)
     : undefined;
   const perLayer = o.gates.map((gate) => {
     const g = b.op1('Reshape', [gate, flatShape]); // [M, N]
     const best = b.op1('ArgMax', [g], { axis: { int: -1 }, keepdims: { int: 1 } }); // [M, 1]
-    const w =
-      weights ??
-      b.op1('ConstantOfShape', [b.op1('Shape', [best])], {
-        value: { tensor: floatTensor('', [1], Float32Array.of(1)) },
-      });
-    const count = b.op1('Max', [b.op1('ReduceSum', [w], { keepdims: { int: 0 } }), f(1)]);
-    const experts = b.ints(
-      'experts',
-      Array.from({ length: n }, (_, i) => i),
-    );
-    const oneHot = b.op1('Cast', [b.op1('Equal', [best, experts])], { to: { int: DataType.FLOAT } });
+    const w = weights ?? b.fillLike(best, 1);
+    const count = b.op1('Max', [b.reduceSum(w, undefined, false), b.f(1)]);
+    const experts = b.i64(Array.from({ length: n }, (_, i) => i));
+    const oneHot = b.op1('Cast', [b.op1('Equal', [best, experts])], toFloat);
     const share = b.op1('Div', [sumAxis0(b.op1('Mul', [oneHot, w])), count]); // f [N]
     const meanGate = b.op1('Div', [sumAxis0(b.op1('Mul', [g, w])), count]); // P [N]
-    return b.op1('Mul', [
-      b.op1('ReduceSum', [b.op1('Mul', [share, meanGate])], { keepdims: { int: 0 } }),
-      f(n),
-    ]);
+    return b.op1('Mul', [b.reduceSum(b.op1('Mul', [share, meanGate]), undefined, false), b.f(n)]);
   });
   const total = perLayer.length === 1 ? perLayer[0]! : b.op1('Sum', perLayer);
-  b.op('Div', [total, f(perLayer.length)]);
-  b.nodes[b.nodes.length - 1]!.output[0] = 'aux_loss';
-  const trained = b.op1('Add', [o.loss, b.op1('Mul', ['aux_loss', f(o.coef)])]);
-  graph.node.push(...b.nodes);
+  b.op1('Div', [total, b.f(perLayer.length)], {}, 'aux_loss');
+  const trained = b.op1('Add', [o.loss, b.op1('Mul', ['aux_loss', b.f(o.coef)])]);
   const gates = new Set(o.gates);
   graph.output = graph.output.filter((v) => !gates.has(v.name));
   graph.output.push(tensorValueInfo('aux_loss', DataType.FLOAT, []));

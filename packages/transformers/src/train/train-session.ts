@@ -148,7 +148,7 @@ export class TrainSession {
     const initial = this.options.adapter;
     if (this.options.method === 'full' || !initial)
       throw new TrainSetupError('method "full" trains base weights, not an adapter: use getParameters()');
-    return adapterFromParams(initial, await this.getParameters());
+    return adapterFromParams(initial, await this.getParameters(), this.graphs.adapterTensors);
   }
 
   /** Every trained tensor by graph input name (adapter tensors, or base weights for `full`), on the host. */
@@ -158,14 +158,14 @@ export class TrainSession {
 
   /** The optimizer state for a checkpoint (`step` counts updates). Pending micro-batches are not included. */
   async getOptimizerState(): Promise<OptimizerState> {
-    const names = this.optimizerStateNames();
+    const names = this.graphs.optimizerState;
     const values = await this.state.download(names, () => this.download('state'));
     return { step: this.steps, tensors: Object.fromEntries(values) };
   }
 
   /** Restores a checkpoint's optimizer state (and step count); pending micro-batches are dropped. */
   async setOptimizerState(state: OptimizerState): Promise<void> {
-    const names = this.optimizerStateNames();
+    const names = this.graphs.optimizerState;
     const given = Object.keys(state.tensors);
     const missing = names.filter((n) => !given.includes(n));
     const extra = given.filter((n) => !names.includes(n));
@@ -184,7 +184,7 @@ export class TrainSession {
         );
     }
     this.state.set(names, new Map(Object.entries(state.tensors)));
-    this.state.set([...this.graphs.stateOf.keys()].filter((n) => n.startsWith('accum.')));
+    this.state.set(this.graphs.accumulators);
     this.steps = state.step;
     this.micro = { count: 0, weight: 0 };
   }
@@ -194,10 +194,6 @@ export class TrainSession {
     this.state.dispose();
     const sessions = [this.session, this.evalSession, ...(await Promise.all(this.downloads.values()))];
     await Promise.all(sessions.map((s) => s?.release()));
-  }
-
-  private optimizerStateNames(): string[] {
-    return [...this.graphs.stateOf.keys()].filter((n) => n.startsWith('opt.'));
   }
 
   /** Options of the eval and download sessions: the caller's extras with this device's provider. */

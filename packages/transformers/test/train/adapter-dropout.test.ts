@@ -1,7 +1,6 @@
 import {
   DataType,
   GraphBuilder,
-  UniqueNames,
   decodeModel,
   encodeModelBytes,
   tensorValueInfo,
@@ -30,9 +29,8 @@ async function droppedInput(p: number, seed: number): Promise<ModelProto> {
     tensorValueInfo('x', DataType.FLOAT, ['batch', 'features']),
     tensorValueInfo('A', DataType.FLOAT, [1, 'features']),
   );
-  const b = new GraphBuilder(graph, new UniqueNames(graph), 17, '/t');
+  const b = new GraphBuilder(graph, { scope: '/t', opset: 17 });
   const y = b.op1('MatMul', ['x', b.transpose('A', [1, 0])]);
-  graph.node.push(...b.nodes);
   addAdapterDropout(graph, { downProjections: ['A'], p, seed, opset: 17 });
   const matmul = graph.node.find((n) => n.opType === 'MatMul')!;
   const less = graph.node.find((n) => n.opType === 'Less')!;

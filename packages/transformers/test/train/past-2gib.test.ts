@@ -1,13 +1,5 @@
 import { loadAdapter } from '@mor/format/node';
-import {
-  GraphBuilder,
-  UniqueNames,
-  decodeModel,
-  encodeModel,
-  floatTensor,
-  int64Tensor,
-  insertNodesAfter,
-} from '@mor/onnx';
+import { GraphBuilder, decodeModel, encodeModel, floatTensor, int64Tensor } from '@mor/onnx';
 import { describe, expect, it } from 'vitest';
 import { TrainSession } from '../../src/train/index.js';
 import { fixture, golden, goldenRows, lmBatch, maxAdapterDiff, tinyLlamaBytes } from './helpers.js';
@@ -34,14 +26,12 @@ async function grownTinyLlama(): Promise<{ model: Uint8Array; files: Map<string,
   const lookup = graph.node.find((n) => n.opType === 'Gather' && n.input[0] === EMBEDDING)!;
   const embeds = lookup.output[0]!;
   lookup.output[0] = `${embeds}.before_zero_row`;
-  const b = new GraphBuilder(graph, new UniqueNames(graph), 17, '/zero_row');
+  const b = new GraphBuilder(graph, { scope: '/zero_row', opset: 17, place: { after: lookup } });
   const zeros = b.initializer('table', (n) =>
     floatTensor(n, [rows, hidden], new Float32Array(rows * hidden)),
   );
   const row = b.op1('Gather', [zeros, b.initializer('row', (n) => int64Tensor(n, [1], [0]))]);
-  b.op('Add', [lookup.output[0], row]);
-  b.nodes.at(-1)!.output[0] = embeds;
-  insertNodesAfter(graph, lookup, b.nodes);
+  b.op1('Add', [lookup.output[0], row], {}, embeds);
   const encoded = encodeModel(model, { externalDataThreshold: 1 << 20, maxExternalFileBytes: 0 });
   expect(encoded.externalData.filter((f) => f.byteLength >= TABLE_BYTES)).toHaveLength(2);
   return {

@@ -1,5 +1,5 @@
 import { TensorProto_DataType as DataType, type GraphProto } from 'onnx-buf';
-import { GraphBuilder } from '../builder.js';
+import { autodiffBuilder } from '../builder.js';
 import { addLossIo } from './add-loss-io.js';
 import { emitCrossEntropy, IGNORE_INDEX } from './cross-entropy.js';
 
@@ -11,7 +11,7 @@ export interface CausalLmLossOptions {
   labels?: string;
   /** Name of the scalar loss output. Default `loss`. */
   loss?: string;
-  /** The model's ai.onnx opset (default 17). */
+  /** The model's ai.onnx opset, at least 13 (default 17). */
   opset?: number;
   /** Compute type of the loss (default float32). */
   floatType?: DataType.FLOAT | DataType.DOUBLE;
@@ -30,19 +30,13 @@ export function addCausalLmLoss(graph: GraphProto, options: CausalLmLossOptions)
   const labels = options.labels ?? 'labels';
   const loss = options.loss ?? 'loss';
   const floatType = options.floatType ?? DataType.FLOAT;
-  const b = new GraphBuilder(graph, { prefix: '/loss/', opset: options.opset ?? 17, floatType });
+  const b = autodiffBuilder(graph, '/loss', options.opset, floatType);
   const axis1 = b.i64([1]);
-  const end = b.i64([Number.MAX_SAFE_INTEGER]);
-  if (b.opset >= 11) {
-    const labels64 = b.op1('Cast', [labels], { to: DataType.INT64 });
-    const next = b.op1('Slice', [labels64, axis1, end, axis1]);
-    // [B, T-1] → [B, T]: one ignored column after the last position (Pad takes int64 from opset 11).
-    const shifted = b.op1('Pad', [next, b.i64([0, 0, 0, 1]), b.i64(IGNORE_INDEX, [])]);
-    emitCrossEntropy(b, options.logits, shifted, loss);
-  } else {
-    const shiftedLogits = b.op1('Slice', [options.logits, b.i64([0]), b.i64([-1]), axis1]);
-    emitCrossEntropy(b, shiftedLogits, b.op1('Slice', [labels, axis1, end, axis1]), loss);
-  }
+  const labels64 = b.op1('Cast', [labels], { to: { int: DataType.INT64 } });
+  const next = b.op1('Slice', [labels64, axis1, b.i64([Number.MAX_SAFE_INTEGER]), axis1]);
+  // [B, T-1] → [B, T]: one ignored column after the last position.
+  const shifted = b.op1('Pad', [next, b.i64([0, 0, 0, 1]), b.i64(IGNORE_INDEX, [])]);
+  emitCrossEntropy(b, options.logits, shifted, loss);
   addLossIo(graph, labels, ['batch_size', 'sequence_length'], loss, floatType);
   return loss;
 }

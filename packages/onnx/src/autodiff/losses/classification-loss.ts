@@ -1,5 +1,5 @@
 import { TensorProto_DataType as DataType, type GraphProto } from 'onnx-buf';
-import { GraphBuilder } from '../builder.js';
+import { autodiffBuilder } from '../builder.js';
 import { addLossIo } from './add-loss-io.js';
 import { emitCrossEntropy } from './cross-entropy.js';
 
@@ -11,7 +11,7 @@ export interface ClassificationLossOptions {
   labels?: string;
   /** Name of the scalar loss output. Default `loss`. */
   loss?: string;
-  /** The model's ai.onnx opset (default 17). */
+  /** The model's ai.onnx opset, at least 13 (default 17). */
   opset?: number;
   /** Compute type of the loss (default float32). */
   floatType?: DataType.FLOAT | DataType.DOUBLE;
@@ -22,7 +22,7 @@ export function addClassificationLoss(graph: GraphProto, options: Classification
   const labels = options.labels ?? 'labels';
   const loss = options.loss ?? 'loss';
   const floatType = options.floatType ?? DataType.FLOAT;
-  const b = new GraphBuilder(graph, { prefix: '/loss/', opset: options.opset ?? 17, floatType });
+  const b = autodiffBuilder(graph, '/loss', options.opset, floatType);
   emitCrossEntropy(b, options.logits, labels, loss);
   addLossIo(graph, labels, ['batch_size'], loss, floatType);
   return loss;

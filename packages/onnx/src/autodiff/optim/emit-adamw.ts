@@ -1,5 +1,5 @@
 import { TensorProto_DataType as DataType, type GraphProto } from 'onnx-buf';
-import { GraphBuilder } from '../builder.js';
+import { autodiffBuilder } from '../builder.js';
 import { adamwDefaults, type AdamWHyper } from '../reference/adamw.js';
 import { collectStaticInfo } from '../static-info.js';
 import type { OptimizerOutputs } from './emit-sgd.js';
@@ -35,7 +35,7 @@ export interface AdamWUpdateOptions extends Omit<AdamWHyper, 'lr'> {
 export function emitAdamWUpdate(graph: GraphProto, options: AdamWUpdateOptions): OptimizerOutputs {
   const floatType = options.floatType ?? DataType.FLOAT;
   const h = adamwDefaults({ ...options, lr: 0 });
-  const b = new GraphBuilder(graph, { prefix: '/adamw/', opset: options.opset ?? 17, floatType });
+  const b = autodiffBuilder(graph, '/adamw', options.opset, floatType);
   const info = collectStaticInfo(graph);
   const [lr, step] = [options.lr ?? 'lr', options.step ?? 'step'];
   addScalarInput(graph, lr, floatType);
@@ -57,11 +57,14 @@ export function emitAdamWUpdate(graph: GraphProto, options: AdamWUpdateOptions):
     const next = b.op1('Sub', [decayed, b.op1('Div', [mul(lr, b.op1('Div', [m2, c1])), denom])]);
     return [next, m2, v2] as const;
   };
-  const result: OptimizerOutputs = { params: new Map(), state: new Map() };
-  const state = options.params.map(({ param }) => [
-    addStateInput(graph, info, 'm', param, floatType),
-    addStateInput(graph, info, 'v', param, floatType),
-  ]);
+  const result: OptimizerOutputs = { params: new Map(), state: new Map(), stateOf: new Map() };
+  const state = options.params.map(({ param }) =>
+    ['m', 'v'].map((slot) => {
+      const name = addStateInput(graph, info, slot, param, floatType);
+      result.stateOf.set(name, param);
+      return name;
+    }),
+  );
   const shapes = options.params.map(({ param }) => info.shape(param));
   const sizes = shapes.map((s) =>
     s?.every((d) => typeof d === 'number') ? (s as number[]).reduce((a, d) => a * d, 1) : undefined,
@@ -73,7 +76,7 @@ export function emitAdamWUpdate(graph: GraphProto, options: AdamWUpdateOptions):
   // trailing shape (all axes but the first), so Concat and Split run on axis 0 as they are: no Reshape in or
   // out (one per tensor and state had been ~7 kernels per tensor), and Split writes the outputs itself.
   const fuse = (group: number[]) => {
-    const stack = (names: string[]) => b.op1('Concat', names, { axis: 0 });
+    const stack = (names: string[]) => b.op1('Concat', names, { axis: { int: 0 } });
     const pick = <T>(xs: T[]) => group.map((i) => xs[i]!);
     const params = pick(options.params);
     const groupState = pick(state);
@@ -87,7 +90,7 @@ export function emitAdamWUpdate(graph: GraphProto, options: AdamWUpdateOptions):
     const rows = group.map((i) => (shapes[i] as number[])[0]!);
     outs.forEach((whole, k) => {
       const outNames = names[k]!.map((name) => updatedName(name));
-      b.op('Split', [whole, b.i64(rows)], { axis: 0 }, outNames);
+      b.op('Split', [whole, b.i64(rows)], { axis: { int: 0 } }, outNames);
       names[k]!.forEach((name, j) => {
         graph.output.push(tensorValueInfo(outNames[j]!, floatType, shapes[group[j]!] as number[]));
         (k === 0 ? result.params : result.state).set(name, outNames[j]!);

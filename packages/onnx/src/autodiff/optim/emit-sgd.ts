@@ -1,5 +1,5 @@
 import { TensorProto_DataType as DataType, type GraphProto } from 'onnx-buf';
-import { GraphBuilder } from '../builder.js';
+import { autodiffBuilder } from '../builder.js';
 import { collectStaticInfo } from '../static-info.js';
 import { addScalarInput, addStateInput, exposeUpdated, type ParamGrad } from './optimizer-io.js';
 
@@ -22,16 +22,18 @@ export interface OptimizerOutputs {
   params: Map<string, string>;
   /** state input → `updated.<state>` output (feed the output back as the input on the next step). */
   state: Map<string, string>;
+  /** state input → the parameter it belongs to (and whose shape it has). */
+  stateOf: Map<string, string>;
 }
 
 /** Emits the SGD update of {@link sgdReference} as graph ops; one session.run then also updates. */
 export function emitSgdUpdate(graph: GraphProto, options: SgdUpdateOptions): OptimizerOutputs {
   const floatType = options.floatType ?? DataType.FLOAT;
-  const b = new GraphBuilder(graph, { prefix: '/sgd/', opset: options.opset ?? 17, floatType });
+  const b = autodiffBuilder(graph, '/sgd', options.opset, floatType);
   const info = collectStaticInfo(graph);
   const lr = options.lr ?? 'lr';
   addScalarInput(graph, lr, floatType);
-  const result: OptimizerOutputs = { params: new Map(), state: new Map() };
+  const result: OptimizerOutputs = { params: new Map(), state: new Map(), stateOf: new Map() };
   for (const { param, grad } of options.params) {
     // 1. coupled weight decay: g ← g + wd·p
     let g = options.weightDecay
@@ -42,6 +44,7 @@ export function emitSgdUpdate(graph: GraphProto, options: SgdUpdateOptions): Opt
       const buffer = addStateInput(graph, info, 'momentum', param, floatType);
       g = b.op1('Add', [b.op1('Mul', [buffer, b.f(options.momentum)]), g]);
       result.state.set(buffer, exposeUpdated(b, info, g, buffer));
+      result.stateOf.set(buffer, param);
     }
     // 3. descent: p ← p − lr·buf
     const next = b.op1('Sub', [param, b.op1('Mul', [g, lr])]);

@@ -1,6 +1,6 @@
 import type { GraphProto } from 'onnx-buf';
 import { tensorValueInfo } from '../../graph/value-info.js';
-import type { GraphBuilder } from '../builder.js';
+import type { GraphBuilder } from '../../graph/graph-builder.js';
 import type { StaticInfo } from '../static-info.js';
 
 /** A trainable tensor and its gradient tensor (as returned by buildGradientGraph). */
@@ -35,7 +35,7 @@ export function addStateInput(
 /** Exposes `tensor` as graph output `updated.<name>` (through an Identity) and returns that output name. */
 export function exposeUpdated(b: GraphBuilder, info: StaticInfo, tensor: string, name: string): string {
   const out = updatedName(name);
-  b.op('Identity', [tensor], {}, [out]);
+  b.op1('Identity', [tensor], {}, out);
   b.graph.output.push(tensorValueInfo(out, b.floatType, info.shape(name)));
   return out;
 }

@@ -1,6 +1,6 @@
 import { TensorProto_DataType as DataType } from 'onnx-buf';
 import { decomposeFusedOps } from '../../../src/autodiff/decompose.js';
-import type { AttrValue } from '../../../src/autodiff/attributes.js';
+import type { AttrValue } from './onnx-model.js';
 import type { FdCase } from './gradient-check.js';
 import { node } from './onnx-model.js';
 

@@ -8,7 +8,7 @@ import {
   type TensorProto,
 } from 'onnx-buf';
 import { buildGradientGraph } from '../../../src/autodiff/build-gradient-graph.js';
-import { floatTensor, int64Tensor } from '../../../src/autodiff/tensors.js';
+import { floatTensor, int64Tensor } from '../../../src/graph/tensor-data.js';
 import { graph, modelBytes, node, rng } from './onnx-model.js';
 
 /** One finite-difference case: a tiny graph around one op. */
@@ -53,7 +53,7 @@ async function runLoss(session: ort.InferenceSession, feeds: Feeds): Promise<num
 /** Builds the case's loss graph: Σ_k ReduceSum(y_k · u_k) with random upstream weights u_k. */
 async function lossGraph(c: FdCase, type: number, feeds: Feeds, next: () => number): Promise<GraphProto> {
   const ints = [
-    ...Object.entries(c.ints ?? {}).map(([n, v]) => int64Tensor(n, v.values, v.dims)),
+    ...Object.entries(c.ints ?? {}).map(([n, v]) => int64Tensor(n, v.dims, v.values)),
     ...(c.initializers ?? []),
   ];
   const inputs = Object.entries(c.inputs).map(([name, dims]) => ({ name, type, dims }));
@@ -69,9 +69,9 @@ async function lossGraph(c: FdCase, type: number, feeds: Feeds, next: () => numb
     initializers.push(
       floatTensor(
         `u${k}`,
-        type,
-        Array.from({ length: size }, () => next()),
         dims,
+        Array.from({ length: size }, () => next()),
+        type,
       ),
     );
     extra.push(

@@ -6,10 +6,24 @@ import {
   OperatorSetIdProtoSchema,
   type GraphProto,
   type NodeProto,
+  type TensorProto,
 } from 'onnx-buf';
-import { makeAttribute, type AttrValue } from '../../../src/autodiff/attributes.js';
+import { attribute, type AttributeValue } from '../../../src/graph/attributes.js';
 import { tensorValueInfo as valueInfo } from '../../../src/graph/value-info.js';
 import type { StaticDim } from '../../../src/autodiff/static-info.js';
+
+/**
+ * Attribute short-hand of the hand-built test graphs: an integer number is INT, `{ f }` FLOAT, a number array
+ * INTS, a string STRING, a TensorProto TENSOR.
+ */
+export type AttrValue = number | { f: number } | number[] | string | TensorProto;
+
+function tagged(v: AttrValue): AttributeValue {
+  if (typeof v === 'number') return { int: v };
+  if (typeof v === 'string') return { string: v };
+  if (Array.isArray(v)) return { ints: v };
+  return 'f' in v ? { float: v.f } : { tensor: v };
+}
 
 /** A node for hand-built test graphs. */
 export function node(
@@ -19,12 +33,11 @@ export function node(
   attrs: Record<string, AttrValue> = {},
   domain = '',
 ): NodeProto {
-  const attribute = Object.entries(attrs).map(([k, v]) => makeAttribute(k, v));
   return create(NodeProtoSchema, {
     opType,
     input,
     output,
-    attribute,
+    attribute: Object.entries(attrs).map(([k, v]) => attribute(k, tagged(v))),
     domain,
     name: `${opType}_${output[0]}`,
   });
