@@ -22,6 +22,8 @@ export {
   tensorSize,
   floatTensor,
   int64Tensor,
+  rawTensor,
+  type TensorArray,
   setTensorFloats,
   encodeFloats,
   isFloatType,

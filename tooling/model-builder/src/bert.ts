@@ -1,6 +1,6 @@
 import { attend, dimOf, mergeHeads, paddingMaskBias, splitHeads } from './attention.js';
 import { createContext, embeddingTable, geluErf, layerNorm, linear } from './blocks.js';
-import { DType, ModelBuilderError } from './graph-builder.js';
+import { DType, ModelBuilderError, constI64 } from './model-graph.js';
 import { wordPieceTokenizer, wordPieceTokenizerConfig, wordPieceVocab } from './tokenizers.js';
 import type { BuiltModel, CommonOptions } from './types.js';
 
@@ -45,27 +45,32 @@ export function buildBertForSequenceClassification(opts: BertOptions = {}): Buil
   const typeIds = g.input('token_type_ids', DType.INT64, dims);
 
   const e = '/bert/embeddings';
-  const word = g.op(`${e}/word_embeddings`, 'Gather', [
-    embeddingTable(ctx, 'bert.embeddings.word_embeddings.weight', vocab, hidden).name,
-    ids,
-  ]);
-  const type = g.op(`${e}/token_type_embeddings`, 'Gather', [
-    embeddingTable(ctx, 'bert.embeddings.token_type_embeddings.weight', 2, hidden).name,
-    typeIds,
-  ]);
+  const word = g
+    .at(`${e}/word_embeddings`)
+    .op1('Gather', [embeddingTable(ctx, 'bert.embeddings.word_embeddings.weight', vocab, hidden).name, ids]);
+  const type = g
+    .at(`${e}/token_type_embeddings`)
+    .op1('Gather', [
+      embeddingTable(ctx, 'bert.embeddings.token_type_embeddings.weight', 2, hidden).name,
+      typeIds,
+    ]);
   // The registered `position_ids` buffer sliced to the sequence length, as the export keeps it.
   const posBuffer = g.initializer(
     'bert.embeddings.position_ids',
     [1, maxPos],
     BigInt64Array.from({ length: maxPos }, (_, i) => BigInt(i)),
   );
-  const seq = g.op(e, 'Unsqueeze', [dimOf(g, e, ids, 1), g.constI64(e, [0])]);
-  const pos = g.op(e, 'Slice', [posBuffer, g.constI64(e, [0]), seq, g.constI64(e, [1]), g.constI64(e, [1])]);
-  const posEmb = g.op(`${e}/position_embeddings`, 'Gather', [
-    embeddingTable(ctx, 'bert.embeddings.position_embeddings.weight', maxPos, hidden).name,
-    pos,
-  ]);
-  const sum = g.op(e, 'Add', [g.op(e, 'Add', [word, type]), posEmb]);
+  const seq = g.at(e).op1('Unsqueeze', [dimOf(g, e, ids, 1), constI64(g.at(e), [0])]);
+  const pos = g
+    .at(e)
+    .op1('Slice', [posBuffer, constI64(g.at(e), [0]), seq, constI64(g.at(e), [1]), constI64(g.at(e), [1])]);
+  const posEmb = g
+    .at(`${e}/position_embeddings`)
+    .op1('Gather', [
+      embeddingTable(ctx, 'bert.embeddings.position_embeddings.weight', maxPos, hidden).name,
+      pos,
+    ]);
+  const sum = g.at(e).op1('Add', [g.at(e).op1('Add', [word, type]), posEmb]);
   let h = layerNorm(ctx, `${e}/LayerNorm`, 'bert.embeddings.LayerNorm', sum, hidden, EPS);
   const bias = paddingMaskBias(g, '/bert', mask);
 
@@ -84,7 +89,7 @@ export function buildBertForSequenceClassification(opts: BertOptions = {}): Buil
     const v = splitHeads(g, a, lin('attention.self.value', h, hidden, hidden), heads, headDim);
     const attn = mergeHeads(g, a, attend(g, a, q, k, v, bias, headDim, 'Div'), hidden);
     const dense = lin('attention.output.dense', attn, hidden, hidden);
-    const res1 = g.op(`${s}/attention/output`, 'Add', [dense, h]);
+    const res1 = g.at(`${s}/attention/output`).op1('Add', [dense, h]);
     h = layerNorm(
       ctx,
       `${s}/attention/output/LayerNorm`,
@@ -98,19 +103,19 @@ export function buildBertForSequenceClassification(opts: BertOptions = {}): Buil
       `${s}/intermediate/intermediate_act_fn`,
       lin('intermediate.dense', h, hidden, inter),
     );
-    const res2 = g.op(`${s}/output`, 'Add', [lin('output.dense', up, inter, hidden), h]);
+    const res2 = g.at(`${s}/output`).op1('Add', [lin('output.dense', up, inter, hidden), h]);
     h = layerNorm(ctx, `${s}/output/LayerNorm`, `${m}.output.LayerNorm`, res2, hidden, EPS);
   }
 
-  const first = g.op('/bert/pooler', 'Gather', [h, g.constI64('/bert/pooler', [0], true)], {
-    axis: { i: 1 },
+  const first = g.at('/bert/pooler').op1('Gather', [h, constI64(g.at('/bert/pooler'), [0], true)], {
+    axis: { int: 1 },
   });
   const pooled = linear(
     ctx,
     { module: 'bert.pooler.dense', scope: '/bert/pooler/dense', dIn: hidden, dOut: hidden, bias: true },
     first,
   );
-  const act = g.op('/bert/pooler/activation', 'Tanh', [pooled]);
+  const act = g.at('/bert/pooler/activation').op1('Tanh', [pooled]);
   const head = {
     module: 'classifier',
     scope: '/classifier',

@@ -1,4 +1,4 @@
-import { GraphBuilder, ModelBuilderError } from './graph-builder.js';
+import { ModelBuilderError, constF32, createModelGraph } from './model-graph.js';
 import { emitDynamicInt8MatMul, emitMatMulNBits } from './quantize.js';
 import { SeededRng } from './rng.js';
 import type { BuildContext, CommonOptions, LinearInfo } from './types.js';
@@ -11,7 +11,7 @@ export function createContext(opts: CommonOptions, isBlockLinear: (module: strin
     });
   }
   return {
-    g: new GraphBuilder(),
+    g: createModelGraph(),
     rng: new SeededRng(opts.seed ?? 0),
     linears: [],
     quantize: opts.quantize,
@@ -59,7 +59,7 @@ export function linear(ctx: BuildContext, spec: LinearSpec, x: string): string {
     [node, weight, out] = emitDynamicInt8MatMul(g, scope, x, w, dIn, dOut, baseName, mmOut);
   } else {
     weight = g.initializer(baseName, [dIn, dOut], w);
-    out = g.op(scope, 'MatMul', [x, weight], {}, mmOut);
+    out = g.at(scope).op1('MatMul', [x, weight], {}, mmOut);
     node = `${scope}/MatMul`;
   }
   const info: LinearInfo = {
@@ -73,7 +73,7 @@ export function linear(ctx: BuildContext, spec: LinearSpec, x: string): string {
   };
   if (b) {
     info.bias = g.initializer(`${spec.module}.bias`, [dOut], b);
-    info.output = g.op(scope, 'Add', [info.bias, out], {}, spec.outputName);
+    info.output = g.at(scope).op1('Add', [info.bias, out], {}, spec.outputName);
     if (mode === undefined) info.form = 'matmul-add';
   }
   ctx.linears.push(info);
@@ -91,7 +91,7 @@ export function sharedOnes(ctx: BuildContext, name: string, dim: number): string
     return name;
   });
   if (created) return ctx.g.initializer(name, [dim], new Float32Array(dim).fill(1));
-  return ctx.g.op('', 'Identity', [first], {}, name);
+  return ctx.g.at('').op1('Identity', [first], {}, name);
 }
 
 /**
@@ -106,13 +106,13 @@ export function rmsNorm(
   eps: number,
 ): { out: string; residual: string } {
   const { g } = ctx;
-  const xf = g.op(scope, 'Cast', [x], { to: { i: 1 } });
-  const sq = g.op(scope, 'Pow', [xf, g.constF32(scope, 2)]);
-  const mean = g.op(scope, 'ReduceMean', [sq], { axes: { ints: [-1] }, keepdims: { i: 1 } });
-  const rms = g.op(scope, 'Sqrt', [g.op(scope, 'Add', [mean, g.constF32(scope, eps)])]);
-  const inv = g.op(scope, 'Div', [g.constF32(scope, 1), rms]);
-  const normed = g.op(scope, 'Cast', [g.op(scope, 'Mul', [xf, inv])], { to: { i: 1 } });
-  return { out: g.op(scope, 'Mul', [weight, normed]), residual: xf };
+  const xf = g.at(scope).op1('Cast', [x], { to: { int: 1 } });
+  const sq = g.at(scope).op1('Pow', [xf, constF32(g.at(scope), 2)]);
+  const mean = g.at(scope).op1('ReduceMean', [sq], { axes: { ints: [-1] }, keepdims: { int: 1 } });
+  const rms = g.at(scope).op1('Sqrt', [g.at(scope).op1('Add', [mean, constF32(g.at(scope), eps)])]);
+  const inv = g.at(scope).op1('Div', [constF32(g.at(scope), 1), rms]);
+  const normed = g.at(scope).op1('Cast', [g.at(scope).op1('Mul', [xf, inv])], { to: { int: 1 } });
+  return { out: g.at(scope).op1('Mul', [weight, normed]), residual: xf };
 }
 
 /** `LayerNormalization` (opset 17) with weight ≈ 1 and bias ≈ 0 named `${module}.weight` / `${module}.bias`. */
@@ -127,25 +127,27 @@ export function layerNorm(
   const { g, rng } = ctx;
   const w = g.initializer(`${module}.weight`, [dim], rng.normalArray(dim, 0.1, 1));
   const b = g.initializer(`${module}.bias`, [dim], rng.normalArray(dim, 0.1));
-  return g.op(scope, 'LayerNormalization', [x, w, b], { axis: { i: -1 }, epsilon: { f: eps } });
+  return g.at(scope).op1('LayerNormalization', [x, w, b], { axis: { int: -1 }, epsilon: { float: eps } });
 }
 
 /** GPT-2's `gelu_new`: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), decomposed as TorchScript exports it. */
 export function geluTanh(ctx: BuildContext, scope: string, x: string): string {
   const { g } = ctx;
-  const half = g.op(scope, 'Mul', [g.constF32(scope, 0.5), x]);
-  const cube = g.op(scope, 'Pow', [x, g.constF32(scope, 3)]);
-  const inner = g.op(scope, 'Add', [x, g.op(scope, 'Mul', [g.constF32(scope, 0.044715), cube])]);
-  const t = g.op(scope, 'Tanh', [g.op(scope, 'Mul', [g.constF32(scope, Math.sqrt(2 / Math.PI)), inner])]);
-  return g.op(scope, 'Mul', [half, g.op(scope, 'Add', [g.constF32(scope, 1), t])]);
+  const half = g.at(scope).op1('Mul', [constF32(g.at(scope), 0.5), x]);
+  const cube = g.at(scope).op1('Pow', [x, constF32(g.at(scope), 3)]);
+  const inner = g.at(scope).op1('Add', [x, g.at(scope).op1('Mul', [constF32(g.at(scope), 0.044715), cube])]);
+  const t = g
+    .at(scope)
+    .op1('Tanh', [g.at(scope).op1('Mul', [constF32(g.at(scope), Math.sqrt(2 / Math.PI)), inner])]);
+  return g.at(scope).op1('Mul', [half, g.at(scope).op1('Add', [constF32(g.at(scope), 1), t])]);
 }
 
 /** BERT's exact gelu: x·0.5·(1 + erf(x/√2)) as Div, Erf, Add, Mul, Mul. */
 export function geluErf(ctx: BuildContext, scope: string, x: string): string {
   const { g } = ctx;
-  const e = g.op(scope, 'Erf', [g.op(scope, 'Div', [x, g.constF32(scope, Math.SQRT2)])]);
-  const y = g.op(scope, 'Mul', [x, g.op(scope, 'Add', [e, g.constF32(scope, 1)])]);
-  return g.op(scope, 'Mul', [y, g.constF32(scope, 0.5)]);
+  const e = g.at(scope).op1('Erf', [g.at(scope).op1('Div', [x, constF32(g.at(scope), Math.SQRT2)])]);
+  const y = g.at(scope).op1('Mul', [x, g.at(scope).op1('Add', [e, constF32(g.at(scope), 1)])]);
+  return g.at(scope).op1('Mul', [y, constF32(g.at(scope), 0.5)]);
 }
 
 /** Random embedding table `[rows, dim]` ~ N(0, std²) under `name`. */

@@ -1,6 +1,6 @@
 import { attend, causalMaskBias, mergeHeads, splitHeads } from './attention.js';
 import { createContext, embeddingTable, geluTanh, layerNorm, linear, transpose2d } from './blocks.js';
-import { DType, ModelBuilderError } from './graph-builder.js';
+import { DType, ModelBuilderError, constI64 } from './model-graph.js';
 import { TIED_EMBEDDING_STD } from './rotary-decoder.js';
 import { BPE_SPECIAL, BPE_VOCAB_SIZE, bpeTokenizerConfig, byteLevelBpeTokenizer } from './tokenizers.js';
 import type { BuildContext, BuiltModel, CommonOptions } from './types.js';
@@ -35,11 +35,11 @@ function conv1d(
     rng.normalArray(dIn * dOut, 1 / Math.sqrt(dIn)),
   );
   const bias = g.initializer(`${module}.bias`, [dOut], rng.normalArray(dOut, 0.1));
-  const flat = g.op(scope, 'Reshape', [x, g.constI64(scope, [-1, dIn])], { allowzero: { i: 0 } });
-  const y = g.op(scope, 'Gemm', [flat, weight, bias], { alpha: { f: 1 }, beta: { f: 1 } });
-  const lead = g.op(scope, 'Shape', [x], { start: { i: 0 }, end: { i: -1 } });
-  const shape = g.op(scope, 'Concat', [lead, g.constI64(scope, [dOut])], { axis: { i: 0 } });
-  const out = g.op(scope, 'Reshape', [y, shape], { allowzero: { i: 0 } });
+  const flat = g.at(scope).op1('Reshape', [x, constI64(g.at(scope), [-1, dIn])], { allowzero: { int: 0 } });
+  const y = g.at(scope).op1('Gemm', [flat, weight, bias], { alpha: { float: 1 }, beta: { float: 1 } });
+  const lead = g.at(scope).op1('Shape', [x], { start: { int: 0 }, end: { int: -1 } });
+  const shape = g.at(scope).op1('Concat', [lead, constI64(g.at(scope), [dOut])], { axis: { int: 0 } });
+  const out = g.at(scope).op1('Reshape', [y, shape], { allowzero: { int: 0 } });
   ctx.linears.push({ module, node: `${scope}/Gemm`, weight, bias, output: out, dIn, dOut, form: 'gemm' });
   return out;
 }
@@ -83,9 +83,9 @@ export function buildGpt2(opts: Gpt2Options = {}): BuiltModel {
   // Small tables: `wte` is tied to the lm_head (see TIED_EMBEDDING_STD).
   const wte = embeddingTable(ctx, 'transformer.wte.weight', vocab, hidden, TIED_EMBEDDING_STD);
   const wpe = embeddingTable(ctx, 'transformer.wpe.weight', maxPos, hidden, TIED_EMBEDDING_STD);
-  const tok = g.op('/transformer/wte', 'Gather', [wte.name, ids]);
-  const pos = g.op('/transformer/wpe', 'Gather', [wpe.name, positionIds]);
-  let h = g.op('/transformer', 'Add', [tok, pos]);
+  const tok = g.at('/transformer/wte').op1('Gather', [wte.name, ids]);
+  const pos = g.at('/transformer/wpe').op1('Gather', [wpe.name, positionIds]);
+  let h = g.at('/transformer').op1('Add', [tok, pos]);
   const bias = causalMaskBias(g, '/transformer', ids, mask);
 
   for (let i = 0; i < layers; i++) {
@@ -94,39 +94,37 @@ export function buildGpt2(opts: Gpt2Options = {}): BuiltModel {
     const a = `${s}/attn`;
     const ln1 = layerNorm(ctx, `${s}/ln_1`, `${m}.ln_1`, h, hidden, 1e-5);
     const qkv = conv1d(ctx, form, `${m}.attn.c_attn`, `${a}/c_attn`, ln1, hidden, 3 * hidden);
-    const [q, k, v] = g.node(
-      a,
-      'Split',
-      [qkv, g.constI64(a, [hidden, hidden, hidden])],
-      { axis: { i: 2 } },
-      { outputs: 3 },
-    );
-    const kAll = g.op(
-      a,
-      'Concat',
-      [`past_key_values.${i}.key`, splitHeads(g, a, k!, heads, headDim)],
-      { axis: { i: -2 } },
-      `present.${i}.key`,
-    );
-    const vAll = g.op(
-      a,
-      'Concat',
-      [`past_key_values.${i}.value`, splitHeads(g, a, v!, heads, headDim)],
-      { axis: { i: -2 } },
-      `present.${i}.value`,
-    );
+    const [q, k, v] = g
+      .at(a)
+      .op('Split', [qkv, constI64(g.at(a), [hidden, hidden, hidden])], { axis: { int: 2 } }, 3);
+    const kAll = g
+      .at(a)
+      .op1(
+        'Concat',
+        [`past_key_values.${i}.key`, splitHeads(g, a, k!, heads, headDim)],
+        { axis: { int: -2 } },
+        `present.${i}.key`,
+      );
+    const vAll = g
+      .at(a)
+      .op1(
+        'Concat',
+        [`past_key_values.${i}.value`, splitHeads(g, a, v!, heads, headDim)],
+        { axis: { int: -2 } },
+        `present.${i}.value`,
+      );
     const ctxOut = mergeHeads(
       g,
       a,
       attend(g, a, splitHeads(g, a, q!, heads, headDim), kAll, vAll, bias, headDim, 'Div'),
       hidden,
     );
-    h = g.op(s, 'Add', [conv1d(ctx, form, `${m}.attn.c_proj`, `${a}/c_proj`, ctxOut, hidden, hidden), h]);
+    h = g.at(s).op1('Add', [conv1d(ctx, form, `${m}.attn.c_proj`, `${a}/c_proj`, ctxOut, hidden, hidden), h]);
 
     const ln2 = layerNorm(ctx, `${s}/ln_2`, `${m}.ln_2`, h, hidden, 1e-5);
     const fc = conv1d(ctx, form, `${m}.mlp.c_fc`, `${s}/mlp/c_fc`, ln2, hidden, inter);
     const act = geluTanh(ctx, `${s}/mlp/act`, fc);
-    h = g.op(s, 'Add', [h, conv1d(ctx, form, `${m}.mlp.c_proj`, `${s}/mlp/c_proj`, act, inter, hidden)]);
+    h = g.at(s).op1('Add', [h, conv1d(ctx, form, `${m}.mlp.c_proj`, `${s}/mlp/c_proj`, act, inter, hidden)]);
   }
   const final = layerNorm(ctx, '/transformer/ln_f', 'transformer.ln_f', h, hidden, 1e-5);
   const lmHead = {

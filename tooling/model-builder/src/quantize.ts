@@ -1,4 +1,4 @@
-import { DType, type GraphBuilder } from './graph-builder.js';
+import { DType, type ModelGraph } from './model-graph.js';
 
 /** Block size of the 4-bit form (onnxruntime's default for `MatMul4BitsQuantizer`). */
 export const NBITS_BLOCK_SIZE = 32;
@@ -81,7 +81,7 @@ export function dequantizeNBits(
  * Returns `[nodeName, weightName, outputName]`.
  */
 export function emitMatMulNBits(
-  g: GraphBuilder,
+  g: ModelGraph,
   scope: string,
   x: string,
   w: Float32Array,
@@ -106,15 +106,12 @@ export function emitMatMulNBits(
     DType.UINT8,
   );
   const node = `${scope}/MatMul_Q4`;
-  const out = outputName;
-  g.node(
-    scope,
-    'MatMulNBits',
-    [x, wName, sName, zName],
-    { K: { i: k }, N: { i: n }, bits: { i: 4 }, block_size: { i: NBITS_BLOCK_SIZE } },
-    { outputs: [out], domain: 'com.microsoft', name: node },
-  );
-  return [node, wName, out];
+  const attrs = { K: { int: k }, N: { int: n }, bits: { int: 4 }, block_size: { int: NBITS_BLOCK_SIZE } };
+  g.at(scope).op('MatMulNBits', [x, wName, sName, zName], attrs, [outputName], {
+    domain: 'com.microsoft',
+    name: node,
+  });
+  return [node, wName, outputName];
 }
 
 /** Symmetric per-tensor int8 quantization (zero point 0), as `quantize_dynamic` does for QInt8 weights. */
@@ -133,7 +130,7 @@ export function quantizeInt8(w: Float32Array): { q: Int8Array; scale: number } {
  * Returns `[nodeName, weightName, outputName]`.
  */
 export function emitDynamicInt8MatMul(
-  g: GraphBuilder,
+  g: ModelGraph,
   scope: string,
   x: string,
   w: Float32Array,
@@ -142,17 +139,11 @@ export function emitDynamicInt8MatMul(
   baseWeightName: string,
   outputName = `${scope}/MatMul_output_0`,
 ): [string, string, string] {
+  const b = g.at('');
   const [xq, xs, xzp] = g.once(`dql:${x}`, () =>
-    g.node(
-      '',
-      'DynamicQuantizeLinear',
-      [x],
-      {},
-      {
-        name: `${x}_QuantizeLinear`,
-        outputs: [`${x}_quantized`, `${x}_scale`, `${x}_zero_point`],
-      },
-    ),
+    b.op('DynamicQuantizeLinear', [x], {}, [`${x}_quantized`, `${x}_scale`, `${x}_zero_point`], {
+      name: `${x}_QuantizeLinear`,
+    }),
   );
   const { q, scale } = quantizeInt8(w);
   const wq = g.initializer(`${baseWeightName}_quantized`, [k, n], q);
@@ -160,30 +151,10 @@ export function emitDynamicInt8MatMul(
   const wzp = g.initializer(`${baseWeightName}_zero_point`, [], Int8Array.of(0));
   const out = outputName;
   const node = `${scope}/MatMul_quant`;
-  const acc = g.node(
-    '',
-    'MatMulInteger',
-    [xq!, wq, xzp!, wzp],
-    {},
-    { name: node, outputs: [`${out}_quantized`] },
-  )[0]!;
-  const accF = g.node(
-    '',
-    'Cast',
-    [acc],
-    { to: { i: DType.FLOAT } },
-    {
-      name: `${node}_output_quantized_cast`,
-      outputs: [`${acc}_cast_output`],
-    },
-  )[0]!;
-  const sc = g.node(
-    '',
-    'Mul',
-    [xs!, ws],
-    {},
-    { name: `${node}_scales_mul`, outputs: [`${node}_scales_mul:0`] },
-  )[0]!;
-  g.node('', 'Mul', [accF, sc], {}, { name: `${node}_output_scale_mul`, outputs: [out] });
+  const [acc] = b.op('MatMulInteger', [xq!, wq, xzp!, wzp], {}, [`${out}_quantized`], { name: node });
+  const cast = { name: `${node}_output_quantized_cast` };
+  const [accF] = b.op('Cast', [acc!], { to: { int: DType.FLOAT } }, [`${acc}_cast_output`], cast);
+  const [sc] = b.op('Mul', [xs!, ws], {}, [`${node}_scales_mul:0`], { name: `${node}_scales_mul` });
+  b.op('Mul', [accF!, sc!], {}, [out], { name: `${node}_output_scale_mul` });
   return [node, wq, out];
 }

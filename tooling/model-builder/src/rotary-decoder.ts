@@ -10,7 +10,7 @@ import {
   splitHeads,
 } from './attention.js';
 import { createContext, embeddingTable, linear, rmsNorm, sharedOnes, transpose2d } from './blocks.js';
-import { DType, ModelBuilderError } from './graph-builder.js';
+import { DType, ModelBuilderError, constI64 } from './model-graph.js';
 import type { CommonOptions, LinearInfo } from './types.js';
 
 /** Std of tied embedding tables (see the comment where it is used). */
@@ -115,13 +115,13 @@ export function buildRotaryDecoderGraph(
   // win every step and greedy decoding would repeat it forever. A small table lets the blocks decide.
   const embStd = flavour.tiedEmbeddings ? TIED_EMBEDDING_STD : 1;
   const emb = embeddingTable(ctx, 'model.embed_tokens.weight', d.vocab, d.hidden, embStd);
-  let h = g.op('/model/embed_tokens', 'Gather', [emb.name, inputIds]);
+  let h = g.at('/model/embed_tokens').op1('Gather', [emb.name, inputIds]);
   const bias = causalMaskBias(g, '/model', inputIds, mask);
   if (!kv) {
     // HF uses arange(seq) positions when none are given.
     const seq = dimOf(g, '/model', inputIds, 1);
-    const pos = range(g, '/model', g.constI64('/model', [0], true), seq);
-    positionIds = g.op('/model', 'Unsqueeze', [pos, g.constI64('/model', [0])]);
+    const pos = range(g, '/model', constI64(g.at('/model'), [0], true), seq);
+    positionIds = g.at('/model').op1('Unsqueeze', [pos, constI64(g.at('/model'), [0])]);
   }
   const { cos, sin } = rotaryTables(g, '/model/rotary_emb', positionIds!, d.headDim, d.ropeTheta);
 
@@ -155,8 +155,10 @@ export function buildRotaryDecoderGraph(
     const qr = applyRotary(g, a, q, cos, sin, d.headDim);
     k = applyRotary(g, a, k, cos, sin, d.headDim);
     if (kv) {
-      k = g.op(a, 'Concat', [`past_key_values.${i}.key`, k], { axis: { i: -2 } }, `present.${i}.key`);
-      v = g.op(a, 'Concat', [`past_key_values.${i}.value`, v], { axis: { i: -2 } }, `present.${i}.value`);
+      k = g.at(a).op1('Concat', [`past_key_values.${i}.key`, k], { axis: { int: -2 } }, `present.${i}.key`);
+      v = g
+        .at(a)
+        .op1('Concat', [`past_key_values.${i}.value`, v], { axis: { int: -2 } }, `present.${i}.value`);
     }
     const kAll = repeatKv(g, a, k, rep, d.heads, d.headDim);
     const vAll = repeatKv(g, a, v, rep, d.heads, d.headDim);
@@ -171,7 +173,7 @@ export function buildRotaryDecoderGraph(
       { module: `${m}.self_attn.o_proj`, scope: `${a}/o_proj`, dIn: d.heads * d.headDim, dOut: d.hidden },
       ctxOut,
     );
-    h = g.op(s, 'Add', [ln1.residual, o]);
+    h = g.at(s).op1('Add', [ln1.residual, o]);
 
     const ln2 = rmsNorm(
       ctx,
@@ -183,10 +185,10 @@ export function buildRotaryDecoderGraph(
     const mlp = (name: string, x: string, dIn: number, dOut: number) =>
       linear(ctx, { module: `${m}.mlp.${name}`, scope: `${s}/mlp/${name}`, dIn, dOut }, x);
     const gate = mlp('gate_proj', ln2.out, d.hidden, d.intermediate);
-    const act = g.op(`${s}/mlp/act_fn`, 'Mul', [gate, g.op(`${s}/mlp/act_fn`, 'Sigmoid', [gate])]);
+    const act = g.at(`${s}/mlp/act_fn`).op1('Mul', [gate, g.at(`${s}/mlp/act_fn`).op1('Sigmoid', [gate])]);
     const up = mlp('up_proj', ln2.out, d.hidden, d.intermediate);
-    const down = mlp('down_proj', g.op(`${s}/mlp`, 'Mul', [act, up]), d.intermediate, d.hidden);
-    h = g.op(s, 'Add', [ln2.residual, down]);
+    const down = mlp('down_proj', g.at(`${s}/mlp`).op1('Mul', [act, up]), d.intermediate, d.hidden);
+    h = g.at(s).op1('Add', [ln2.residual, down]);
   }
   const final = rmsNorm(ctx, '/model/norm', h, sharedOnes(ctx, 'model.norm.weight', d.hidden), d.rmsNormEps);
   const lmWeight = flavour.tiedEmbeddings ? transpose2d(emb.data, d.vocab, d.hidden) : undefined;

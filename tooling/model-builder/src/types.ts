@@ -1,4 +1,4 @@
-import type { GraphBuilder } from './graph-builder.js';
+import type { ModelGraph } from './model-graph.js';
 import type { SeededRng } from './rng.js';
 
 /**
@@ -74,7 +74,7 @@ export interface CommonOptions {
 
 /** Shared state while one model is being built. */
 export interface BuildContext {
-  g: GraphBuilder;
+  g: ModelGraph;
   rng: SeededRng;
   linears: LinearInfo[];
   quantize: QuantizeMode | undefined;

@@ -1,6 +1,6 @@
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { DType, GraphBuilder } from '../src/graph-builder.js';
+import { DType, createModelGraph } from '../src/model-graph.js';
 import { emitMatMulNBits } from '../src/quantize.js';
 import {
   buildBertForSequenceClassification,
@@ -39,7 +39,7 @@ describe('4-bit MatMulNBits', () => {
     const [m, k, n] = [3, 80, 10];
     const w = rng.normalArray(k * n, 1);
     const x = rng.normalArray(m * k, 1);
-    const g = new GraphBuilder();
+    const g = createModelGraph();
     g.input('x', DType.FLOAT, [m, k]);
     emitMatMulNBits(g, '/lin', 'x', w, k, n, 'w', 'y');
     g.output('y', DType.FLOAT, [m, n]);

@@ -55,15 +55,20 @@ export class GraphBuilder {
     this.place = options.place;
   }
 
-  /** Emits one node; returns its output names (`outputs` fresh ones, or the names given). */
+  /**
+   * Emits one node; returns its output names (`outputs` fresh ones, or the names given). The node is named
+   * `<scope>/<Op>` (`<Op>` outside any scope), made unique, unless `name` is given.
+   */
   op(
     type: string,
     inputs: readonly string[],
     attrs: Record<string, AttributeValue> = {},
     outputs: number | readonly string[] = 1,
-    domain = '',
+    { domain = '', name: given }: { domain?: string; name?: string } = {},
   ): string[] {
-    const name = this.names.take(`${this.scope}/${type}`);
+    const name = given
+      ? this.names.claim(given)
+      : this.names.take(this.scope ? `${this.scope}/${type}` : type);
     const outs =
       typeof outputs === 'number'
         ? Array.from({ length: outputs }, (_, i) => this.names.take(`${name}_output_${i}`))

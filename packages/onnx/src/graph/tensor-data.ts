@@ -150,12 +150,40 @@ export function floatTensor(
 }
 
 /** A new INT64 tensor (shape constants, axes, K of TopK); dims first, as {@link floatTensor}. */
-export function int64Tensor(name: string, dims: readonly number[], values: readonly number[]): TensorProto {
-  const buf = new BigInt64Array(values.map(BigInt));
-  return create(TensorProtoSchema, {
-    name,
-    dims: dims.map(BigInt),
-    dataType: TensorProto_DataType.INT64,
-    rawData: new Uint8Array(buf.buffer),
-  });
+export function int64Tensor(
+  name: string,
+  dims: readonly number[],
+  values: readonly (number | bigint)[],
+): TensorProto {
+  return rawTensor(name, dims, BigInt64Array.from(values, BigInt));
+}
+
+/** Typed arrays a tensor is built from by {@link rawTensor}. */
+export type TensorArray = Float32Array | Float64Array | Int8Array | Uint8Array | Int32Array | BigInt64Array;
+
+const ARRAY_TYPES: [new (n: number) => TensorArray, TensorProto_DataType][] = [
+  [Float32Array, TensorProto_DataType.FLOAT],
+  [Float64Array, TensorProto_DataType.DOUBLE],
+  [Int8Array, TensorProto_DataType.INT8],
+  [Uint8Array, TensorProto_DataType.UINT8],
+  [Int32Array, TensorProto_DataType.INT32],
+  [BigInt64Array, TensorProto_DataType.INT64],
+];
+
+/**
+ * A tensor holding `data` as little-endian `raw_data`; its element type is the array's unless given (packed
+ * 4-bit weights are UINT8 bytes of another type, for instance).
+ */
+export function rawTensor(
+  name: string,
+  dims: readonly number[],
+  data: TensorArray,
+  dataType = ARRAY_TYPES.find(([type]) => data instanceof type)![1],
+): TensorProto {
+  const n = dims.reduce((a, d) => a * d, 1);
+  if (n !== data.length)
+    throw new GraphError(`dims ${dims.join('x')} need ${n} values, got ${data.length}`, name);
+  const rawData = new Uint8Array(data.byteLength);
+  rawData.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  return create(TensorProtoSchema, { name, dims: dims.map(BigInt), dataType, rawData });
 }
