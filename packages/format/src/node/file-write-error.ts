@@ -1,3 +1,5 @@
+import { sep } from 'node:path';
+
 /** What a file-system error code means, in the words a user reads (Node's own messages put the code first). */
 const REASONS: Record<string, string> = {
   ENOSPC: 'no space left on device',
@@ -37,7 +39,7 @@ export class FileWriteError extends Error {
    * renamed into place) to `to`, the directory the user asked for; an error outside `from` is returned as it is.
    */
   relocated(from: string, to: string): FileWriteError {
-    if (this.path !== from && !this.path.startsWith(`${from}/`)) return this;
+    if (this.path !== from && !this.path.startsWith(`${from}${sep}`)) return this;
     return new FileWriteError(`${to}${this.path.slice(from.length)}`, this.reason, this.code, {
       cause: this,
     });

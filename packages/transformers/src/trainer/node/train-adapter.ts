@@ -132,7 +132,7 @@ export async function trainAdapter(
   } finally {
     await lock.release();
     // A run that stopped before it wrote anything (a bad data row, …) leaves no directory it created behind.
-    if (created !== undefined && (await readdir(o.out)).length === 0)
+    if (created !== undefined && (await readdir(o.out).catch(() => [o.out])).length === 0)
       await rm(created, { recursive: true, force: true });
   }
 }
