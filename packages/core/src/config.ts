@@ -1,4 +1,5 @@
 import { MorConfigError } from './errors.js';
+import { jsonPreview } from './json-preview.js';
 
 /** How the experts are mixed (mor-spec.md §1, "Routing modes"). */
 export type RoutingMode = 'dense' | 'top-k' | 'static';
@@ -48,14 +49,14 @@ export const DEFAULT_MOR_CONFIG = {
 
 function positiveInt(field: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new MorConfigError(field, `expected an integer ≥ 1, got ${JSON.stringify(v)}`);
+    throw new MorConfigError(field, `expected an integer ≥ 1, got ${jsonPreview(v)}`);
   }
   return v;
 }
 
 function finiteNumber(field: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) {
-    throw new MorConfigError(field, `expected a finite number, got ${JSON.stringify(v)}`);
+    throw new MorConfigError(field, `expected a finite number, got ${jsonPreview(v)}`);
   }
   return v;
 }
@@ -77,7 +78,7 @@ export function validateMorConfig(input: MorConfigInput): MorConfig {
   }
   const routerBias = input.routerBias ?? false;
   if (typeof routerBias !== 'boolean') {
-    throw new MorConfigError('routerBias', `expected true or false, got ${JSON.stringify(routerBias)}`);
+    throw new MorConfigError('routerBias', `expected true or false, got ${jsonPreview(routerBias)}`);
   }
   const dropout = input.dropout === undefined ? 0 : finiteNumber('dropout', input.dropout);
   if (dropout < 0 || dropout >= 1) throw new MorConfigError('dropout', `expected 0 ≤ p < 1, got ${dropout}`);
@@ -91,10 +92,7 @@ export function validateMorConfig(input: MorConfigInput): MorConfig {
   }
   for (const t of targets) {
     if (typeof t !== 'string' || t.trim() === '') {
-      throw new MorConfigError(
-        'targets',
-        `every target must be a non-empty string, got ${JSON.stringify(t)}`,
-      );
+      throw new MorConfigError('targets', `every target must be a non-empty string, got ${jsonPreview(t)}`);
     }
   }
   return {

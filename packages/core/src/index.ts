@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './config.js';
+export { jsonPreview, JSON_PREVIEW_CHARS } from './json-preview.js';
 export * from './layer-weights.js';
 export type { NumArray } from './shape-check.js';
 export { MorRng, createRng, type RngState } from './rng.js';

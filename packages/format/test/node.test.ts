@@ -44,7 +44,7 @@ describe('loadAdapter', () => {
     );
     await writeFile(join(dir, 'adapter_model.safetensors'), fixtureWeights(MOR_DIR));
     await expect(loadAdapter(dir)).rejects.toThrow(
-      `${join(dir, 'adapter_config.json')}: unknown peft_type undefined`,
+      `${join(dir, 'adapter_config.json')}: unknown peft_type (missing)`,
     );
   });
 });

@@ -209,7 +209,7 @@ describe('parseAdapter (MoR)', () => {
       'adapter_config.json: unknown peft_type "IA3" (this reader knows "MOR" and "LORA")',
     );
     expect(refusal(editedConfig(MOR_DIR, { peft_type: undefined }), weights, C)).toContain(
-      'unknown peft_type undefined',
+      'unknown peft_type (missing)',
     );
     expect(refusal(editedConfig(MOR_DIR, { format_version: 2 }), weights, C)).toBe(
       'adapter_config.json: format_version 2 is newer than this reader (it knows up to 1); update @mor/format',

@@ -1,4 +1,4 @@
-import { MorConfigError, validateMorConfig, type MorConfig } from '@mor/core';
+import { jsonPreview, MorConfigError, validateMorConfig, type MorConfig } from '@mor/core';
 import { AdapterFormatError } from '../errors.js';
 import { isRecord, parseJsonText } from './json-text.js';
 import { MOR_FORMAT_VERSION } from './types.js';
@@ -58,7 +58,7 @@ export function readAdapterConfig(text: string, fileName: string): AdapterConfig
   if (peftType === 'MOR') {
     const version = raw['format_version'] ?? MOR_FORMAT_VERSION;
     if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
-      fail(`format_version: expected a positive integer, got ${JSON.stringify(version)}`);
+      fail(`format_version: expected a positive integer, got ${jsonPreview(version)}`);
     }
     if ((version as number) > MOR_FORMAT_VERSION) {
       fail(
@@ -70,7 +70,7 @@ export function readAdapterConfig(text: string, fileName: string): AdapterConfig
     return { kind: 'mor', config, staticGates, rawConfig: raw, taskType, baseModel };
   }
   if (peftType === 'LORA') return { ...readLoraConfig(raw, fail), rawConfig: raw, taskType, baseModel };
-  return fail(`unknown peft_type ${JSON.stringify(peftType)} (this reader knows "MOR" and "LORA")`);
+  return fail(`unknown peft_type ${jsonPreview(peftType)} (this reader knows "MOR" and "LORA")`);
 }
 
 function morConfigFrom(raw: Record<string, unknown>, fileName: string): MorConfig {
@@ -108,7 +108,7 @@ function readStaticGates(
       !gate.every((g) => typeof g === 'number' && Number.isFinite(g))
     ) {
       fail(
-        `static_gates.${name}: expected ${experts} finite numbers (num_experts), got ${JSON.stringify(gate)}`,
+        `static_gates.${name}: expected ${experts} finite numbers (num_experts), got ${jsonPreview(gate)}`,
       );
     }
     gates[name] = [...(gate as number[])];
@@ -119,10 +119,10 @@ function readStaticGates(
 function readLoraConfig(raw: Record<string, unknown>, fail: (d: string) => never) {
   const r = raw['r'];
   if (typeof r !== 'number' || !Number.isInteger(r) || r < 1)
-    return fail(`r: expected an integer ≥ 1, got ${JSON.stringify(r)}`);
+    return fail(`r: expected an integer ≥ 1, got ${jsonPreview(r)}`);
   const alpha = raw['lora_alpha'] ?? 8; // PEFT's default
   if (typeof alpha !== 'number' || !Number.isFinite(alpha))
-    return fail(`lora_alpha: expected a number, got ${JSON.stringify(alpha)}`);
+    return fail(`lora_alpha: expected a number, got ${jsonPreview(alpha)}`);
   const useRslora = flag(raw, 'use_rslora', fail);
   const fanInFanOut = flag(raw, 'fan_in_fan_out', fail);
   if (flag(raw, 'use_dora', fail)) fail('use_dora: DoRA adapters are not supported (only plain LoRA)');
@@ -139,14 +139,14 @@ function readLoraConfig(raw: Record<string, unknown>, fail: (d: string) => never
   else if (Array.isArray(targets) && targets.every((t) => typeof t === 'string'))
     targetList = [...(targets as string[])];
   else if (targets !== undefined && targets !== null)
-    fail(`target_modules: expected a list of names or a regex string, got ${JSON.stringify(targets)}`);
+    fail(`target_modules: expected a list of names or a regex string, got ${jsonPreview(targets)}`);
   const scaling = useRslora ? alpha / Math.sqrt(r) : alpha / r;
   return { kind: 'lora' as const, r, alpha, scaling, useRslora, fanInFanOut, targetList, targetPattern };
 }
 
 function flag(raw: Record<string, unknown>, key: string, fail: (d: string) => never): boolean {
   const v = raw[key] ?? false;
-  if (typeof v !== 'boolean') return fail(`${key}: expected true or false, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'boolean') return fail(`${key}: expected true or false, got ${jsonPreview(v)}`);
   return v;
 }
 
@@ -157,6 +157,6 @@ function nullableString(
 ): string | null {
   const v = raw[key] ?? null;
   if (v !== null && typeof v !== 'string')
-    return fail(`${key}: expected a string or null, got ${JSON.stringify(v)}`);
+    return fail(`${key}: expected a string or null, got ${jsonPreview(v)}`);
   return v;
 }

@@ -1,4 +1,5 @@
 import type { LoraLayerWeights, MorLayerWeights } from '@mor/core';
+import { jsonPreview } from '@mor/core';
 import { AdapterFormatError } from '../errors.js';
 import { parseSafetensors } from '../safetensors/parse.js';
 import { readAdapterConfig } from './config.js';
@@ -80,7 +81,7 @@ function checkTargeted(
 ): void {
   if (!moduleMatchesTargets(module, targets)) {
     throw new AdapterFormatError(
-      `module '${module}' is not covered by target_modules ${JSON.stringify(targets)}`,
+      `module '${module}' is not covered by target_modules ${jsonPreview(targets)}`,
       {
         fileName,
         tensorName,

@@ -1,3 +1,4 @@
+import { jsonPreview } from '@mor/core';
 import { AdapterFormatError } from '../errors.js';
 import { isRecord, parseJsonText } from '../adapter/json-text.js';
 
@@ -55,14 +56,14 @@ export function parseTrainingSummary(text: string, fileName = TRAINING_SUMMARY_F
     for (const key of NAME_KEYS) {
       const v = data[key];
       if (v === undefined) continue;
-      if (typeof v !== 'string') return fail(`data.${key}: expected a file name, got ${JSON.stringify(v)}`);
+      if (typeof v !== 'string') return fail(`data.${key}: expected a file name, got ${jsonPreview(v)}`);
       summary.data[key] = v;
     }
     for (const key of COUNT_KEYS) {
       const v = data[key];
       if (v === undefined) continue;
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-        return fail(`data.${key}: expected a non-negative integer, got ${JSON.stringify(v)}`);
+        return fail(`data.${key}: expected a non-negative integer, got ${jsonPreview(v)}`);
       }
       summary.data[key] = v;
     }
@@ -73,7 +74,7 @@ export function parseTrainingSummary(text: string, fileName = TRAINING_SUMMARY_F
     summary.training = {};
     for (const [key, v] of Object.entries(training)) {
       if (typeof v !== 'string' && typeof v !== 'boolean' && !(typeof v === 'number' && Number.isFinite(v))) {
-        return fail(`training.${key}: expected a string, finite number or boolean, got ${JSON.stringify(v)}`);
+        return fail(`training.${key}: expected a string, finite number or boolean, got ${jsonPreview(v)}`);
       }
       summary.training[key] = v;
     }
@@ -84,7 +85,7 @@ export function parseTrainingSummary(text: string, fileName = TRAINING_SUMMARY_F
     const out: Record<string, number> = {};
     for (const [key, v] of Object.entries(metrics)) {
       if (typeof v !== 'number' || !Number.isFinite(v))
-        return fail(`metrics.${key}: expected a finite number, got ${JSON.stringify(v)}`);
+        return fail(`metrics.${key}: expected a finite number, got ${jsonPreview(v)}`);
       out[key] = v;
     }
     summary.metrics = out;

@@ -1,3 +1,4 @@
+import { jsonPreview } from '@mor/core';
 import { SafetensorsError } from '../errors.js';
 import { DTYPE_BYTES, elementCount, isSafetensorsDtype } from './dtype.js';
 import { topLevelKeys } from './header-keys.js';
@@ -79,12 +80,12 @@ export function parseSafetensors(bytes: Uint8Array, options: SafetensorsReadOpti
     const { dtype, shape, data_offsets: offsets } = info;
     if (!isSafetensorsDtype(dtype)) {
       return fail(
-        `unknown dtype ${JSON.stringify(dtype)} (known: ${Object.keys(DTYPE_BYTES).join(', ')})`,
+        `unknown dtype ${jsonPreview(dtype)} (known: ${Object.keys(DTYPE_BYTES).join(', ')})`,
         name,
       );
     }
     if (!Array.isArray(shape) || !shape.every(isCount)) {
-      return fail(`shape ${JSON.stringify(shape)} is not a list of non-negative integers`, name);
+      return fail(`shape ${jsonPreview(shape)} is not a list of non-negative integers`, name);
     }
     if (
       !Array.isArray(offsets) ||
@@ -93,7 +94,7 @@ export function parseSafetensors(bytes: Uint8Array, options: SafetensorsReadOpti
       offsets[0] > offsets[1]
     ) {
       return fail(
-        `data_offsets ${JSON.stringify(offsets)} is not a pair [begin, end] with 0 ≤ begin ≤ end`,
+        `data_offsets ${jsonPreview(offsets)} is not a pair [begin, end] with 0 ≤ begin ≤ end`,
         name,
       );
     }
@@ -101,7 +102,7 @@ export function parseSafetensors(bytes: Uint8Array, options: SafetensorsReadOpti
     const need = elementCount(shape as number[]) * DTYPE_BYTES[dtype];
     if (need !== end - begin) {
       fail(
-        `shape ${JSON.stringify(shape)} of ${dtype} needs ${need} bytes but data_offsets [${begin},${end}] hold ${end - begin}`,
+        `shape ${jsonPreview(shape)} of ${dtype} needs ${need} bytes but data_offsets [${begin},${end}] hold ${end - begin}`,
         name,
       );
     }
@@ -150,7 +151,7 @@ function parseMetadata(value: unknown, fail: (d: string, t?: string) => never): 
   if (!isPlainObject(value)) return fail('__metadata__ is not an object of strings');
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(value)) {
-    if (typeof v !== 'string') fail(`__metadata__ value for ${JSON.stringify(k)} is not a string`);
+    if (typeof v !== 'string') fail(`__metadata__ value for ${jsonPreview(k)} is not a string`);
     out[k] = v as string;
   }
   return out;

@@ -1,3 +1,5 @@
+import { jsonPreview } from '@mor/core';
+
 /** One chat message of a `messages` row. */
 export interface ChatMessage {
   role: string;
@@ -33,7 +35,7 @@ function tokenIds(v: unknown, key: string, allowIgnore: boolean): number[] | str
     const id = v[i] as unknown;
     const ok = typeof id === 'number' && Number.isInteger(id) && (id >= 0 || (allowIgnore && id === -100));
     if (!ok)
-      return `"${key}"[${i}] must be a non-negative integer${allowIgnore ? ' or -100' : ''}, got ${JSON.stringify(id)}`;
+      return `"${key}"[${i}] must be a non-negative integer${allowIgnore ? ' or -100' : ''}, got ${jsonPreview(id)}`;
   }
   return v as number[];
 }
@@ -76,7 +78,7 @@ export function recogniseRow(value: unknown, line: number): DataRow | string {
   if (has('label') && !has('text') && !has('input_ids')) return '"label" needs a "text" (or "input_ids")';
   const label = has('label') ? classLabel(row['label']) : null;
   if (label === undefined)
-    return `"label" must be a class name or a non-negative index, got ${JSON.stringify(row['label'])}`;
+    return `"label" must be a class name or a non-negative index, got ${jsonPreview(row['label'])}`;
   if (has('input_ids')) {
     const ids = tokenIds(row['input_ids'], 'input_ids', false);
     if (typeof ids === 'string') return ids;
