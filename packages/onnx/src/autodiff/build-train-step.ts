@@ -36,7 +36,7 @@ export interface TrainStep extends OptimizerOutputs {
  * Decompose fused ops first (decomposeFusedOps).
  */
 export function buildTrainStep(graph: GraphProto, options: TrainStepOptions): TrainStep {
-  const common = { opset: options.opset ?? 17, floatType: options.floatType ?? DataType.FLOAT };
+  const common = { opset: options.opset, floatType: options.floatType ?? DataType.FLOAT };
   const { gradients } = buildGradientGraph(graph, { loss: options.loss, wrt: options.params, ...common });
   let grads = gradients;
   if (options.maxGradNorm !== undefined) {

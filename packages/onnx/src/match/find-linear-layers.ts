@@ -1,6 +1,6 @@
 import { TensorProto_DataType, type ModelProto, type NodeProto, type TensorProto } from 'onnx-buf';
 import { floatAttr, intAttr, intsAttr } from '../graph/attributes.js';
-import { GraphIndex, modelGraph } from '../graph/graph-index.js';
+import { GraphIndex, modelGraph, opKey } from '../graph/graph-index.js';
 import { tensorDims } from '../graph/tensor-data.js';
 import type { LinearLayer } from './linear-layer.js';
 import { modulePathFromInitializer, modulePathFromNodeName } from './module-path.js';
@@ -15,7 +15,7 @@ function constantWeight(index: GraphIndex, value: string): WeightRef | undefined
   const direct = index.constantTensor(value);
   if (direct) return direct.dims.length === 2 ? { tensor: direct } : undefined;
   const tr = index.producers.get(value);
-  if (tr?.opType !== 'Transpose' || tr.domain !== '') return undefined;
+  if (!tr || opKey(tr) !== ':Transpose') return undefined;
   const perm = intsAttr(tr, 'perm');
   if (perm !== undefined && !(perm[0] === 1 && perm[1] === 0)) return undefined;
   const t = index.constantTensor(tr.input[0]!);
@@ -41,7 +41,7 @@ function biasAddAfter(index: GraphIndex, value: string, dOut: number): NodeProto
   const users = index.consumersOf(value);
   if (users.length !== 1 || index.graphOutputs.has(value)) return undefined;
   const add = users[0]!;
-  if (add.opType !== 'Add' || add.domain !== '') return undefined;
+  if (opKey(add) !== ':Add') return undefined;
   const other = add.input[0] === value ? add.input[1] : add.input[0];
   const t = other === undefined ? undefined : index.constantTensor(other);
   return t && t.dims.length === 1 && Number(t.dims[0]) === dOut ? add : undefined;
@@ -121,7 +121,7 @@ function integerLayer(index: GraphIndex, node: NodeProto): LinearLayer | undefin
     const users = index.consumersOf(last.output[0]!);
     if (users.length !== 1 || index.graphOutputs.has(last.output[0]!)) break;
     const next = users[0]!;
-    if (next.domain !== '' || (next.opType !== 'Cast' && next.opType !== 'Mul')) break;
+    if (opKey(next) !== ':Cast' && opKey(next) !== ':Mul') break;
     last = next;
     nodes.push(next.name);
   }
@@ -154,12 +154,11 @@ export function findLinearLayers(model: ModelProto): LinearLayer[] {
   const index = new GraphIndex(modelGraph(model));
   const layers: LinearLayer[] = [];
   for (const node of index.graph.node) {
+    const key = opKey(node);
     let layer: LinearLayer | undefined;
-    if (node.domain === '' && (node.opType === 'MatMul' || node.opType === 'Gemm'))
-      layer = floatLayer(index, node);
-    else if (node.domain === 'com.microsoft' && node.opType === 'MatMulNBits')
-      layer = nbitsLayer(index, node);
-    else if (node.domain === '' && node.opType === 'MatMulInteger') layer = integerLayer(index, node);
+    if (key === ':MatMul' || key === ':Gemm') layer = floatLayer(index, node);
+    else if (key === 'com.microsoft:MatMulNBits') layer = nbitsLayer(index, node);
+    else if (key === ':MatMulInteger') layer = integerLayer(index, node);
     if (layer) layers.push(layer);
   }
   return layers;
