@@ -28,13 +28,51 @@ function assertInline(t: TensorProto): void {
 }
 
 /**
+ * The element count of a tensor whose data is about to be read, checked against the data it holds: `raw_data`
+ * must have exactly `count × bytesPerElement` bytes, or the typed field (`float_data`, `int64_data`, …) exactly
+ * `count` entries. The dims come from the file, so they are checked before anything is allocated from them
+ * (dims [2^40] over 4 bytes of data must not allocate a terabyte, nor read past the data).
+ *
+ * @throws {GraphError} naming the tensor, for a negative dimension or data of the wrong size.
+ */
+function checkedElementCount(t: TensorProto, bytesPerElement: number, typedLength: number): number {
+  const dims = `dims [${t.dims.join(', ')}]`;
+  if (t.dims.some((d) => d < 0n)) throw new GraphError(`${dims} hold a negative size`, t.name);
+  const n = tensorSize(t);
+  const rawBytes = t.rawData.byteLength;
+  if (rawBytes > 0 || typedLength === 0) {
+    if (rawBytes !== n * bytesPerElement) {
+      throw new GraphError(
+        `${dims} need ${n} elements of ${bytesPerElement} bytes, but raw_data holds ${rawBytes} bytes`,
+        t.name,
+      );
+    }
+  } else if (typedLength !== n) {
+    throw new GraphError(`${dims} need ${n} elements, but the tensor holds ${typedLength} values`, t.name);
+  }
+  return n;
+}
+
+/**
  * Reads a FLOAT, FLOAT16, BFLOAT16 or DOUBLE tensor as a Float32Array, from `raw_data` or the typed fields.
  * FLOAT tensors in aligned `raw_data` come back as a view without a copy.
+ *
+ * @throws {GraphError} for external data not loaded, another data type, or data that disagrees with the dims.
  */
 export function tensorToFloat32(t: TensorProto): Float32Array {
   assertInline(t);
-  const n = tensorSize(t);
   const raw = t.rawData;
+  const bytesPer = FLOAT_BYTES[t.dataType];
+  if (bytesPer === undefined) {
+    throw new GraphError(`expected a floating-point tensor, got data type ${t.dataType}`, t.name);
+  }
+  const typed =
+    t.dataType === TensorProto_DataType.FLOAT
+      ? t.floatData.length
+      : t.dataType === TensorProto_DataType.DOUBLE
+        ? t.doubleData.length
+        : t.int32Data.length;
+  const n = checkedElementCount(t, bytesPer, typed);
   const hasRaw = raw.byteLength > 0 || n === 0;
   switch (t.dataType) {
     case TensorProto_DataType.FLOAT: {
@@ -72,16 +110,29 @@ export function tensorToFloat32(t: TensorProto): Float32Array {
   }
 }
 
-/** Reads an INT64 or INT32 tensor as numbers (shape constants, axes). */
+/** Bytes per element of the float types {@link tensorToFloat32} reads. */
+const FLOAT_BYTES: Partial<Record<number, number>> = {
+  [TensorProto_DataType.FLOAT]: 4,
+  [TensorProto_DataType.FLOAT16]: 2,
+  [TensorProto_DataType.BFLOAT16]: 2,
+  [TensorProto_DataType.DOUBLE]: 8,
+};
+
+/**
+ * Reads an INT64 or INT32 tensor as numbers (shape constants, axes).
+ *
+ * @throws {GraphError} for external data not loaded, another data type, or data that disagrees with the dims.
+ */
 export function tensorToInts(t: TensorProto): number[] {
   assertInline(t);
-  const n = tensorSize(t);
   if (t.dataType === TensorProto_DataType.INT64) {
+    const n = checkedElementCount(t, 8, t.int64Data.length);
     if (t.rawData.byteLength === 0) return t.int64Data.map(Number);
     const dv = new DataView(t.rawData.buffer, t.rawData.byteOffset, t.rawData.byteLength);
     return Array.from({ length: n }, (_, i) => Number(dv.getBigInt64(8 * i, true)));
   }
   if (t.dataType === TensorProto_DataType.INT32) {
+    const n = checkedElementCount(t, 4, t.int32Data.length);
     if (t.rawData.byteLength === 0) return [...t.int32Data];
     const dv = new DataView(t.rawData.buffer, t.rawData.byteOffset, t.rawData.byteLength);
     return Array.from({ length: n }, (_, i) => dv.getInt32(4 * i, true));
