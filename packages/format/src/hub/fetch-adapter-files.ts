@@ -5,7 +5,7 @@ import type { HubConnectionOptions } from './hub-options.js';
 import { MODEL_CARD_FILE } from './model-card.js';
 import { downloadRepoFile, openPull } from './repo-files.js';
 import { TRAINING_SUMMARY_FILE } from './training-summary.js';
-import { checkDownload } from './verify-download.js';
+import { readDownload } from './verify-download.js';
 
 /** Files a pull takes when the repository has them; the first two are required. */
 export const PULLED_FILES = [
@@ -61,9 +61,7 @@ export async function fetchAdapterFiles(options: FetchAdapterFilesOptions): Prom
   const files = await Promise.all(
     wanted.map(async (path): Promise<PulledFile> => {
       const blob = await downloadRepoFile(repo, revision, path, connection, failure);
-      const bytes = new Uint8Array(await blob.arrayBuffer());
-      await checkDownload(bytes, entries.get(path)!, repo, revision);
-      return { path, bytes };
+      return { path, bytes: await readDownload(blob, entries.get(path)!, revision, failure) };
     }),
   );
   const dir = `${connection.hubUrl}/${repo}/resolve/${revision}`;

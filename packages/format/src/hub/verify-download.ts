@@ -1,5 +1,5 @@
 import type { ListFileEntry } from '@huggingface/hub';
-import { HubError } from './hub-error.js';
+import { HubError, toHubError, type HubFailure } from './hub-error.js';
 
 /**
  * Checks downloaded bytes against what the repository's tree lists for the file: the size, and the hash where
@@ -16,10 +16,7 @@ export async function checkDownload(
   revision: string,
 ): Promise<void> {
   const fail = (what: string): never => {
-    throw new HubError(
-      `${repo}@${revision}: ${entry.path}: the download does not match the repository (${what}); try again`,
-      { repo, reason: 'hub' },
-    );
+    throw mismatch(repo, revision, entry.path, what);
   };
   const size = entry.lfs?.size ?? entry.size;
   if (bytes.length !== size) fail(`${bytes.length} bytes received, ${size} expected`);
@@ -32,6 +29,52 @@ export async function checkDownload(
     const sha1 = hex(await subtle.digest('SHA-1', gitBlob(bytes)));
     if (sha1 !== entry.oid) fail(`git blob id ${sha1}, listed ${entry.oid}`);
   }
+}
+
+/**
+ * Reads a download into memory and checks it ({@link checkDownload}), refusing it as soon as it runs past the
+ * size the listing gives: a lying server cannot make a pull hold more than that. Memory grows with what arrives,
+ * never with what the listing claims.
+ *
+ * @throws {HubError} reason `hub`, naming the file, for too many bytes or a size or hash mismatch; a failing
+ *   body as {@link toHubError} maps it (token redacted).
+ */
+export async function readDownload(
+  blob: Blob,
+  entry: ListFileEntry,
+  revision: string,
+  failure: HubFailure,
+): Promise<Uint8Array> {
+  const { repo } = failure;
+  const size = entry.lfs?.size ?? entry.size;
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  const reader = blob.stream().getReader();
+  // A body that fails mid-way (the server's error text may echo the token) becomes a HubError with it redacted.
+  const read = () => reader.read().catch((error: unknown) => Promise.reject(toHubError(error, failure)));
+  for (let r = await read(); !r.done; r = await read()) {
+    received += r.value.length;
+    if (received > size) {
+      await reader.cancel();
+      throw mismatch(repo, revision, entry.path, `more than the ${size} bytes listed`);
+    }
+    chunks.push(r.value);
+  }
+  const bytes = new Uint8Array(received);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.length;
+  }
+  await checkDownload(bytes, entry, repo, revision);
+  return bytes;
+}
+
+function mismatch(repo: string, revision: string, path: string, what: string): HubError {
+  return new HubError(
+    `${repo}@${revision}: ${path}: the download does not match the repository (${what}); try again`,
+    { repo, reason: 'hub' },
+  );
 }
 
 /** Git hashes a file as `blob <size>\0<content>`. */

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { HubError } from '../../src/hub/index.js';
 import { unsafeRepoPath } from '../../src/hub/repo-path.js';
 import { pullAdapter, pullRepoFiles, PULL_MANIFEST_FILE } from '../../src/node/hub/index.js';
-import { freshRepo, MOR_FIXTURE, scratchDir, useFakeHub } from './setup.js';
+import { freshRepo, MOR_FIXTURE, scratchDir, TOKEN, useFakeHub } from './setup.js';
 
 const hub = useFakeHub();
 const fixtureFile = (name: string) => readFile(join(MOR_FIXTURE, name));
@@ -60,12 +60,13 @@ function altering(file: string, change: (bytes: Uint8Array) => Uint8Array): type
 const MISMATCH = 'the download does not match the repository';
 const FLIPPED = /\(sha256 [0-9a-f]{64}, listed [0-9a-f]{64}\)/;
 const SHORT = /\(\d+ bytes received, (\d+) expected\)/;
+const LONG = /\(more than the \d+ bytes listed\)/;
 /** How a transfer is altered, and what the refusal says: streamed to disk (model pull) and in memory (adapter). */
 const FAULTS: Array<[string, (b: Uint8Array) => Uint8Array, RegExp, RegExp]> = [
   ['one flipped byte', (b) => b.map((v, i) => (i === b.length - 3 ? v ^ 1 : v)), FLIPPED, FLIPPED],
   ['a truncated body', (b) => b.subarray(0, b.length - 10), SHORT, SHORT],
-  // Streaming stops at the first byte past the listed size (a lying server cannot fill the disk).
-  ['extra bytes', (b) => Uint8Array.from([...b, 1, 2, 3]), /\(more than the \d+ bytes listed\)/, SHORT],
+  // Reading stops at the first byte past the listed size (a lying server cannot fill the disk or the memory).
+  ['extra bytes', (b) => Uint8Array.from([...b, 1, 2, 3]), LONG, LONG],
 ];
 
 describe('a listing with paths that could leave the target directory', () => {
@@ -98,6 +99,47 @@ describe('a listing with paths that could leave the target directory', () => {
       expect(downloads).toEqual([]); // refused on the listing, before any download
     },
   );
+});
+
+/** A fetch whose full download of `file` fails with a server error that quotes the request's token. */
+function echoingFailure(file: string): typeof fetch {
+  return async (input, init) => {
+    const url = String(input instanceof Request ? input.url : input);
+    const headers = new Headers(init?.headers);
+    if (!url.endsWith(`/${file}`) || headers.has('Range')) return fetch(input, init);
+    return new Response(JSON.stringify({ error: `upstream rejected ${headers.get('Authorization')}` }), {
+      status: 502,
+      headers: { 'Content-Type': 'application/json' },
+    });
+  };
+}
+
+describe('a download whose body fails with the token in the error', () => {
+  it('is a HubError naming the repository, with the token cut out, for both pulls', async () => {
+    const repo = freshRepo('echo');
+    hub.plant(repo, { 'adapter_config.json': await fixtureFile('adapter_config.json') });
+    hub.plant(
+      repo,
+      { 'adapter_model.safetensors': await fixtureFile('adapter_model.safetensors') },
+      { lfs: true },
+    );
+    const { root, out } = await nested();
+    const common = {
+      repo,
+      out,
+      hubUrl: hub.url,
+      accessToken: TOKEN,
+      fetch: echoingFailure('adapter_model.safetensors'),
+    };
+    for (const pull of [pullAdapter(common), pullRepoFiles({ ...common, select: (p) => p })]) {
+      const error = await rejection(pull);
+      expect(error.message).toContain(repo);
+      expect(error.message).toContain('upstream rejected Bearer ***');
+      expect(error.message).not.toContain(TOKEN);
+      expect(JSON.stringify(error) + String(error.cause ?? '')).not.toContain(TOKEN);
+    }
+    expect(await readdir(root)).toEqual(['parent']);
+  });
 });
 
 describe('a download that does not match its listing', () => {

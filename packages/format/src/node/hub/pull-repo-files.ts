@@ -3,7 +3,7 @@ import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ListFileEntry } from '@huggingface/hub';
-import { HubError } from '../../hub/hub-error.js';
+import { HubError, toHubError, type HubFailure } from '../../hub/hub-error.js';
 import type { HubConnectionOptions } from '../../hub/hub-options.js';
 import { downloadRepoFile, openPull } from '../../hub/repo-files.js';
 import { stageFile, writeFileAtomic, type StagedFile } from '../write-file-atomic.js';
@@ -83,7 +83,7 @@ export async function pullRepoFiles(options: PullRepoFilesOptions): Promise<Pull
         result.kept.push(path);
       } else {
         const blob = await downloadRepoFile(repo, revision, path, connection, failure);
-        staged.push(await download(target, entry, blob, { repo, revision }));
+        staged.push(await download(target, entry, blob, revision, failure));
         result.downloaded.push(path);
       }
       manifest.files[path] = { oid: oidOf(entry), size: sizeOf(entry) };
@@ -123,8 +123,10 @@ async function download(
   target: string,
   entry: ListFileEntry,
   blob: Blob,
-  where: { repo: string; revision: string },
+  revision: string,
+  failure: HubFailure,
 ): Promise<StagedFile> {
+  const where = { repo: failure.repo, revision };
   await mkdir(dirname(target), { recursive: true });
   const size = sizeOf(entry);
   const fail = (what: string): never => {
@@ -137,12 +139,21 @@ async function download(
   const hash = entry.lfs ? createHash('sha256') : createHash('sha1').update(`blob ${size}\0`);
   let received = 0;
   async function* hashed(): AsyncIterable<Uint8Array> {
-    for await (const chunk of Readable.fromWeb(blob.stream() as Parameters<typeof Readable.fromWeb>[0])) {
-      received += (chunk as Buffer).length;
+    const body = Readable.fromWeb(blob.stream() as Parameters<typeof Readable.fromWeb>[0]);
+    const chunks = body[Symbol.asyncIterator]();
+    for (;;) {
+      // A body that fails mid-way (the server's error text may echo the token): a HubError, token redacted.
+      const next = await chunks.next().catch((error: unknown) => Promise.reject(toHubError(error, failure)));
+      if (next.done) return;
+      const chunk = next.value as Buffer;
+      received += chunk.length;
       // A server sending more than the listing says is cut off here, not after it has filled the disk.
-      if (received > size) fail(`more than the ${size} bytes listed`);
-      hash.update(chunk as Buffer);
-      yield chunk as Buffer;
+      if (received > size) {
+        body.destroy();
+        fail(`more than the ${size} bytes listed`);
+      }
+      hash.update(chunk);
+      yield chunk;
     }
   }
   const staged = await stageFile(target, hashed());
