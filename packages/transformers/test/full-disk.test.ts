@@ -33,7 +33,8 @@ async function snapshot(dir: string): Promise<Map<string, string>> {
   for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
     if (e.isFile()) {
       const path = join(e.parentPath, e.name);
-      files.set(relative(dir, path), createHash('sha256').update(await readFile(path)).digest('hex'));
+      const bytes = await readFile(path);
+      files.set(relative(dir, path), createHash('sha256').update(bytes).digest('hex'));
     }
   }
   return files;
