@@ -73,12 +73,16 @@ function num(v: unknown): number | null {
 /** Reads `config.json` and lists the ONNX files (with their external-data files) of a model directory. */
 export async function describeModel(dir: string): Promise<ModelDescription> {
   const configPath = join(dir, 'config.json');
-  let config: Record<string, unknown>;
+  let parsed: unknown;
   try {
-    config = JSON.parse(await readFile(configPath, 'utf8')) as Record<string, unknown>;
+    parsed = JSON.parse(await readFile(configPath, 'utf8'));
   } catch (e) {
     throw new CliError(`${configPath}: not a readable JSON config (${(e as Error).message})`);
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new CliError(`${configPath}: not a JSON object (a model config is {"model_type": …, …})`);
+  }
+  const config = parsed as Record<string, unknown>;
   const onnxDir = join(dir, 'onnx');
   const names = (await exists(onnxDir)) ? (await readdir(onnxDir)).sort() : [];
   const onnxFiles = [];
@@ -94,7 +98,9 @@ export async function describeModel(dir: string): Promise<ModelDescription> {
     kind: 'model',
     path: dir,
     model_type: typeof config.model_type === 'string' ? config.model_type : null,
-    architectures: Array.isArray(config.architectures) ? (config.architectures as string[]) : [],
+    architectures: Array.isArray(config.architectures)
+      ? config.architectures.filter((a): a is string => typeof a === 'string')
+      : [],
     hidden_size: num(config.hidden_size ?? config.n_embd ?? config.d_model),
     num_hidden_layers: num(config.num_hidden_layers ?? config.n_layer),
     vocab_size: num(config.vocab_size),

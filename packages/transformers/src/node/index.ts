@@ -8,6 +8,7 @@ export {
   type ModelTask,
 } from './load-model.js';
 export { resolveModelSource, useModelSource, readModelConfig, type ModelSource } from './model-source.js';
+export { loadTokenizer } from './load-tokenizer.js';
 export { generateText, type GenerateTextOptions, type GeneratedText } from './generate-text.js';
 export { classifyText, type ClassifyTextOptions, type Classification } from './classify-text.js';
 export {

@@ -1,7 +1,6 @@
 import {
   AutoModelForCausalLM,
   AutoModelForSequenceClassification,
-  AutoTokenizer,
   type DataType,
   type DeviceType,
   type PreTrainedModel,
@@ -12,6 +11,7 @@ import { checkDevice } from '../devices.js';
 import { MorInputError } from '../errors.js';
 import type { GateSpec } from '../gate-spec.js';
 import { loadWithAdapter } from '../load-with-adapter.js';
+import { loadTokenizer } from './load-tokenizer.js';
 import { readModelConfig, resolveModelSource, useModelSource, type ModelSource } from './model-source.js';
 
 /** The two model heads the command line drives. */
@@ -89,7 +89,7 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
   });
   let tokenizer: PreTrainedTokenizer | null = null;
   try {
-    if (options.tokenizer !== false) tokenizer = await AutoTokenizer.from_pretrained(id);
+    if (options.tokenizer !== false) tokenizer = await loadTokenizer(source);
   } catch (e) {
     await model.dispose();
     throw e;

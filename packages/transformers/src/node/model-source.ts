@@ -50,11 +50,16 @@ export function useModelSource(source: ModelSource): string {
 export async function readModelConfig(source: ModelSource): Promise<Record<string, unknown>> {
   if (source.kind === 'local') {
     const path = join(source.dir, 'config.json');
+    let config: unknown;
     try {
-      return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+      config = JSON.parse(await readFile(path, 'utf8'));
     } catch (e) {
       throw new MorInputError(`${path}: not a readable JSON config (${(e as Error).message})`);
     }
+    if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+      throw new MorInputError(`${path}: not a JSON object (a model config is {"model_type": …, …})`);
+    }
+    return config as Record<string, unknown>;
   }
   const id = useModelSource(source);
   const config = (await AutoConfig.from_pretrained(id)) as unknown as Record<string, unknown>;
