@@ -170,7 +170,7 @@ describe('trainAdapter', () => {
       maxSteps: 8,
       out: dir,
     });
-    expect(r.evalBefore!.accuracy).toBeLessThan(r.evalAfter!.accuracy); // training is what made it right
+    expect(r.evalBefore!.accuracy).toBeLessThan(1); // the fresh adapter gets some wrong: training made it right
     expect(r.evalAfter!.loss).toBeLessThan(r.evalBefore!.loss);
     expect(r.evalAfter!.accuracy).toBe(1);
     expect((await loadAdapter(dir)).taskType).toBe('SEQ_CLS');
