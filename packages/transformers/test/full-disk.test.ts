@@ -12,6 +12,7 @@ import {
   mergeAdapterIntoModelDir,
   TRAIN_LOCK_FILE,
   trainAdapter,
+  writeDirAtomic,
   type TrainAdapterOptions,
 } from '../src/node/index.js';
 import { fixture } from './helpers.js';
@@ -123,5 +124,22 @@ describe('a full disk', () => {
     expect(e.message).toBe(`cannot write ${merged}/onnx/model.onnx: no space left on device (ENOSPC)`);
     expect(await snapshot(merged)).toEqual(before);
     expect(await readdir(parent)).toEqual(['merged']); // the temporary folder is gone
+  });
+
+  it('a copy failing inside writeDirAtomic (Node names only the temporary path) is reported under the target', async () => {
+    const parent = await out();
+    const target = join(parent, 'dir');
+    // What fs.cp throws on a full disk: the code, and the destination inside the temporary folder.
+    const fill = async (tmp: string) => {
+      const dest = join(tmp, 'tokenizer.json');
+      throw Object.assign(new Error(`ENOSPC: no space left on device, copyfile 'a' -> '${dest}'`), {
+        code: 'ENOSPC',
+        syscall: 'copyfile',
+        dest,
+      });
+    };
+    const e = await writeFailure(writeDirAtomic(target, fill));
+    expect(e.message).toBe(`cannot write ${target}/tokenizer.json: no space left on device (ENOSPC)`);
+    expect(await readdir(parent)).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { FileWriteError } from '@mor/format/node';
 import { MorInputError } from '../errors.js';
 
@@ -48,8 +48,19 @@ export async function writeDirAtomic(
   } catch (e) {
     if (aside) await rename(aside, target).catch(() => undefined);
     await rm(tmp, { recursive: true, force: true });
-    // A file that failed to land is named where the user will look for it, not in the temporary directory.
-    throw e instanceof FileWriteError ? e.relocated(tmp, target) : e;
+    throw asWriteError(e, tmp)?.relocated(tmp, target) ?? e;
   }
   if (aside) await rm(aside, { recursive: true, force: true });
+}
+
+/**
+ * A failure to write into `tmp` as a {@link FileWriteError} (the atomic writer's own, or a file-system error of a
+ * copy, whose Node message names only temporary paths), so it can be named where the user will look for it;
+ * null for anything else.
+ */
+function asWriteError(e: unknown, tmp: string): FileWriteError | null {
+  if (e instanceof FileWriteError) return e;
+  const { code, dest, path } = (e ?? {}) as NodeJS.ErrnoException & { dest?: string };
+  const where = [dest, path].find((p) => typeof p === 'string' && p.startsWith(`${tmp}${sep}`));
+  return code !== undefined && where !== undefined ? FileWriteError.from(e, where) : null;
 }
