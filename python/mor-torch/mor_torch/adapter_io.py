@@ -292,12 +292,15 @@ def save_adapter(
     `dtype`: F32, F16 or BF16) and adapter_config.json (`config`, default `model.mor_config`). Everything is
     serialized and checked (shapes against the config, finite values) before a byte is written; both files are
     written in full before either replaces its old copy, the weights renamed first. Under torch.distributed only
-    rank 0 writes (`rank0_only`); call it on every rank when `state_dict` comes from an FSDP gather.
+    rank 0 checks and writes (`rank0_only`); other ranks return at once, so it is safe to call everywhere. With
+    FSDP, gather first (every rank) and pass the full `state_dict`.
 
     Raises:
         AdapterFormatError: for a NaN/±Inf value or layers that disagree with the config.
         FileWriteError: naming the file that could not be written.
     """
+    if rank0_only and dist.is_available() and dist.is_initialized() and dist.get_rank() != 0:
+        return  # FSDP gathers (rank0_only) leave other ranks an empty state dict: they have nothing to check
     inner = unwrap_model(model)
     config = config or getattr(inner, "mor_config", None)
     if config is None:
@@ -319,8 +322,6 @@ def save_adapter(
             )
     for name, t in tensors.items():
         _finite(t.float(), ADAPTER_WEIGHTS_FILE, name)
-    if rank0_only and dist.is_available() and dist.is_initialized() and dist.get_rank() != 0:
-        return
     data = serialize_safetensors(tensors, dtype=dtype, metadata={"format": "pt"})
     out = Path(adapter_dir)
     out.mkdir(parents=True, exist_ok=True)
