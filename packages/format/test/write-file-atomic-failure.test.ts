@@ -109,4 +109,16 @@ describe('saveAdapter under a full disk', () => {
     expect((await readdir(dir)).sort()).toEqual(files);
     expect((await loadAdapter(dir)).dtype).toBe('F32');
   });
+
+  it('a file saved alongside lands with the adapter or not at all', async () => {
+    const adapter = await loadAdapter(fixturePath(MOR_DIR));
+    await saveAdapter(dir, adapter, { alongside: { 'notes.json': '{"v":1}' } });
+    const before = await Promise.all([...files, 'notes.json'].map((f) => readFile(join(dir, f))));
+    injectWriteFault({ afterBytes: 2, match: (p) => p.endsWith('notes.json') });
+    await failure(saveAdapter(dir, adapter, { dtype: 'BF16', alongside: { 'notes.json': '{"v":2}' } }));
+    injectWriteFault(null);
+    expect(await Promise.all([...files, 'notes.json'].map((f) => readFile(join(dir, f))))).toEqual(before);
+    await saveAdapter(dir, adapter, { alongside: { 'notes.json': '{"v":2}' } });
+    expect(await readFile(join(dir, 'notes.json'), 'utf8')).toBe('{"v":2}');
+  });
 });

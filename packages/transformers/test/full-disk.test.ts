@@ -96,6 +96,7 @@ describe('a full disk', () => {
     for (const [file, afterBytes] of [
       ['adapter_model.safetensors', 1000],
       ['adapter_config.json', 10], // the weights are complete by then: they must not have replaced the old ones
+      ['training_summary.json', 10], // and so is the whole adapter: it must not stand beside the old summary
     ] as const) {
       injectWriteFault({ afterBytes, match: (p) => p === join(dir, file) });
       const e = await writeFailure(train({ maxSteps: 3, out: dir }));

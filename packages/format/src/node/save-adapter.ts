@@ -2,10 +2,16 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { serializeAdapter, type SerializeAdapterOptions } from '../adapter/serialize.js';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, type Adapter } from '../adapter/types.js';
-import { writeFilesAtomic } from './write-file-atomic.js';
+import { writeFilesAtomic, type FileData } from './write-file-atomic.js';
 
 /** Options of {@link saveAdapter}. */
-export type SaveAdapterOptions = SerializeAdapterOptions;
+export interface SaveAdapterOptions extends SerializeAdapterOptions {
+  /**
+   * More files for the directory, by name (e.g. `training_summary.json`), written in the same step: a failed save
+   * replaces none of them, and they are renamed into place after the adapter's own.
+   */
+  alongside?: Readonly<Record<string, FileData>>;
+}
 
 /**
  * Writes `adapter` to `dir` (created if needed) as adapter_model.safetensors + adapter_config.json. Everything is
@@ -20,10 +26,12 @@ export async function saveAdapter(
   adapter: Adapter,
   options: SaveAdapterOptions = {},
 ): Promise<void> {
-  const { configJson, safetensors } = serializeAdapter(adapter, options);
+  const { alongside = {}, ...serialize } = options;
+  const { configJson, safetensors } = serializeAdapter(adapter, serialize);
   await mkdir(dir, { recursive: true });
   await writeFilesAtomic([
     { path: join(dir, ADAPTER_WEIGHTS_FILE), data: safetensors },
     { path: join(dir, ADAPTER_CONFIG_FILE), data: configJson },
+    ...Object.entries(alongside).map(([name, data]) => ({ path: join(dir, name), data })),
   ]);
 }

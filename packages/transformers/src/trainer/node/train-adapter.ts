@@ -1,6 +1,6 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { Adapter } from '@mor/format';
+import { TRAINING_SUMMARY_FILE, type Adapter } from '@mor/format';
 import { findLinearLayers } from '@mor/onnx';
 import { loadAdapter, saveAdapter } from '@mor/format/node';
 import { lockDir } from '../../node/dir-lock.js';
@@ -25,7 +25,7 @@ import { openTrainingModel, type TrainingModel } from './open-training-model.js'
 import { setInitializers, writeFullModelDir } from './full-model-dir.js';
 import { readDataFile, type DataFile } from './read-data-file.js';
 import { rotateCheckpoints } from './rotate-checkpoints.js';
-import { buildTrainingSummary, writeTrainingSummary } from './training-summary.js';
+import { buildTrainingSummary, trainingSummaryJson, writeTrainingSummary } from './training-summary.js';
 import { optimizerSpec, resultSettings, scheduleFor, type TrainAdapterOptions } from './training-settings.js';
 
 export type { TrainAdapterOptions } from './training-settings.js';
@@ -258,8 +258,6 @@ async function trainInto(o: TrainAdapterOptions, hooks: TrainAdapterHooks): Prom
       : undefined;
     if (evalAfter) hooks.onEval?.('after', evalAfter);
     const trained = method === 'full' ? null : await session.getAdapter();
-    if (trained) await saveAdapter(o.out, trained);
-    else await writeFullModelDir(m.dir, o.out, m.graph, await session.getParameters());
     const trainLossFinal = loop.finalLoss;
     const summary = buildTrainingSummary({
       dataFile: o.data,
@@ -274,7 +272,14 @@ async function trainInto(o: TrainAdapterOptions, hooks: TrainAdapterHooks): Prom
       evalBefore,
       evalAfter,
     });
-    await writeTrainingSummary(o.out, summary);
+    // The adapter and its summary land together: a failed save (a full disk) leaves the previous pair whole.
+    if (trained) {
+      const alongside = { [TRAINING_SUMMARY_FILE]: trainingSummaryJson(summary) };
+      await saveAdapter(o.out, trained, { alongside });
+    } else {
+      await writeFullModelDir(m.dir, o.out, m.graph, await session.getParameters());
+      await writeTrainingSummary(o.out, summary);
+    }
     return {
       out: o.out,
       steps: loop.steps,

@@ -51,7 +51,12 @@ export function buildTrainingSummary(s: SummaryInput): TrainingSummary {
   return { data, training, metrics };
 }
 
+/** The text of `training_summary.json`. */
+export function trainingSummaryJson(summary: TrainingSummary): string {
+  return `${JSON.stringify(summary, null, 2)}\n`;
+}
+
 /** Writes `OUT/training_summary.json` atomically. */
 export async function writeTrainingSummary(out: string, summary: TrainingSummary): Promise<void> {
-  await writeFileAtomic(join(out, TRAINING_SUMMARY_FILE), `${JSON.stringify(summary, null, 2)}\n`);
+  await writeFileAtomic(join(out, TRAINING_SUMMARY_FILE), trainingSummaryJson(summary));
 }
