@@ -3,7 +3,6 @@
 # broadcast the module like any other; the static gate is a plain attribute, never part of the state dict.
 from __future__ import annotations
 
-import math
 from typing import Optional, Sequence, Union
 
 import torch
@@ -32,6 +31,16 @@ def base_layer_sizes(module: nn.Module):
 def static_m(omega_a: torch.Tensor, omega_b: torch.Tensor, gate: torch.Tensor) -> torch.Tensor:
     """`M = (g ⊙ omega_B)ᵀ · omega_A`, `[d_out, r]` (mor-spec §3): `M[j,k] = Σ_i g_i omega_B[i,j] omega_A[i,k]`."""
     return (gate[:, None] * omega_b).transpose(0, 1) @ omega_a
+
+
+class ZeroInitLinear(nn.Linear):
+    """nn.Linear whose `reset_parameters` zeros the weight: `mor_B`, which the spec starts at 0. Its own reset
+    keeps deferred (meta-device) initialisation right, which calls each module's `reset_parameters`."""
+
+    def reset_parameters(self) -> None:
+        nn.init.zeros_(self.weight)
+        if self.bias is not None:
+            nn.init.zeros_(self.bias)
 
 
 class MoRLinear(nn.Module):
@@ -75,7 +84,7 @@ class MoRLinear(nn.Module):
         # Master copies in float32 on the base weight's device (also "meta", for deferred FSDP init).
         factory = {"device": base.weight.device, "dtype": torch.float32}
         self.mor_A = nn.Linear(d_in, r, bias=False, **factory)
-        self.mor_B = nn.Linear(r, d_out, bias=False, **factory)
+        self.mor_B = ZeroInitLinear(r, d_out, bias=False, **factory)
         self.mor_omega_A = nn.Parameter(torch.empty(num_experts, r, **factory))
         self.mor_omega_B = nn.Parameter(torch.empty(num_experts, d_out, **factory))
         self.mor_router = nn.Linear(d_in, num_experts, bias=router_bias, **factory)
@@ -85,18 +94,22 @@ class MoRLinear(nn.Module):
         self.reset_mor_parameters()
 
     @torch.no_grad()
-    def reset_mor_parameters(self) -> None:
-        """The spec's init: A and the router weight kaiming-uniform (a = √5, as nn.Linear and PEFT's LoRA A),
-        B zeros (the adapter starts as the identity), omegas ones, router bias uniform(±1/√d_in). The router
-        must be random (mor-spec §5): with B = 0 and omega = 1 only it breaks the symmetry between experts."""
-        nn.init.kaiming_uniform_(self.mor_A.weight, a=math.sqrt(5))
-        nn.init.zeros_(self.mor_B.weight)
+    def reset_parameters(self) -> None:
+        """Resets the parameters this module holds itself, the omegas (to ones): the hook deferred (meta-device)
+        initialisation calls on every module, FSDP's included. `mor_A`, `mor_B` and `mor_router` reset themselves."""
         nn.init.ones_(self.mor_omega_A)
         nn.init.ones_(self.mor_omega_B)
-        nn.init.kaiming_uniform_(self.mor_router.weight, a=math.sqrt(5))
-        if self.mor_router.bias is not None:
-            bound = 1 / math.sqrt(self.in_features)
-            nn.init.uniform_(self.mor_router.bias, -bound, bound)
+
+    @torch.no_grad()
+    def reset_mor_parameters(self) -> None:
+        """The spec's init: A and the router weight kaiming-uniform (a = √5: nn.Linear's default, and PEFT's LoRA
+        A), B zeros (the adapter starts as the identity), omegas ones, router bias uniform(±1/√d_in) (nn.Linear's
+        default bias). The router must be random (mor-spec §5): with B = 0 and omega = 1 only it breaks the
+        symmetry between experts. The base layer is left alone."""
+        self.mor_A.reset_parameters()
+        self.mor_B.reset_parameters()
+        self.mor_router.reset_parameters()
+        self.reset_parameters()
 
     def set_static_gate(self, gate: Union[None, Sequence[float], torch.Tensor]) -> None:
         """Route every token with the fixed gate `[N]` (None: back to the router)."""

@@ -9,7 +9,6 @@ import random
 import subprocess
 import sys
 
-import torch
 
 from conftest import EXAMPLES, TINY_LLAMA, assert_close
 from mor_torch import read_adapter

@@ -149,3 +149,21 @@ def test_ddp_and_fsdp_style_wrappers_do_not_change_the_saved_names(tmp_path):
     finally:
         dist.destroy_process_group()
     assert sorted(read_adapter(tmp_path / "a").layers) == ["model.layers.0.self_attn.k_proj", "model.layers.1.self_attn.k_proj"]
+
+
+def test_deferred_meta_device_init_gives_the_spec_init():
+    # What FSDP does with a model built on the meta device: allocate, then call reset_parameters module by module.
+    layer = MoRLinear(nn.Linear(32, 16, device="meta"), r=4, alpha=8, num_experts=3, router_bias=True)
+    assert layer.mor_A.weight.is_meta and layer.mor_omega_A.is_meta
+    layer.to_empty(device="cpu")
+    with torch.no_grad():
+        for p in layer.parameters():
+            p.fill_(float("nan"))  # what uninitialised memory may hold
+    for module in layer.modules():
+        if hasattr(module, "reset_parameters"):
+            module.reset_parameters()
+    assert torch.equal(layer.mor_B.weight, torch.zeros(16, 4)) and torch.equal(layer.mor_omega_B, torch.ones(3, 16))
+    assert torch.equal(layer.mor_omega_A, torch.ones(3, 4))
+    bound = 1 / math.sqrt(32)
+    for w in (layer.mor_A.weight, layer.mor_router.weight, layer.mor_router.bias):
+        assert torch.isfinite(w).all() and w.abs().max() <= bound and w.abs().max() > 0
