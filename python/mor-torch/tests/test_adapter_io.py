@@ -220,3 +220,28 @@ def test_loading_into_a_model_with_other_mor_layers_is_refused(llama):
     inject_mor(llama, MoRConfig(r=2, num_experts=4, target_modules=["gate_proj", "up_proj", "down_proj"]))
     error = refused(FIXTURE, llama)
     assert "has r 2" in error.detail and "the adapter has r 4" in error.detail
+
+
+def test_a_full_disk_replaces_neither_file(llama, adapter_copy, monkeypatch):
+    import errno
+    import os
+
+    from mor_torch import FileWriteError
+    from mor_torch import atomic
+
+    load_adapter(llama, adapter_copy)
+    with torch.no_grad():
+        llama.model.layers[0].mlp.up_proj.mor_B.weight.add_(1.0)
+    before = {p.name: p.read_bytes() for p in adapter_copy.iterdir()}
+    calls = []
+
+    def full_disk(fd):  # the second file (the config) hits a full disk after the weights were staged
+        calls.append(fd)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(atomic.os, "fsync", full_disk)
+    with pytest.raises(FileWriteError) as info:
+        save_adapter(llama, adapter_copy)
+    assert str(info.value) == f"{adapter_copy / 'adapter_config.json'}: cannot be written: No space left on device (ENOSPC)"
+    assert {p.name: p.read_bytes() for p in adapter_copy.iterdir()} == before, "no file replaced, no temp file left"
