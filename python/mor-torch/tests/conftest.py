@@ -1,6 +1,7 @@
 # Shared test helpers: where the repository's fixtures are (read through a repo-relative path, never from outside
-# the repository), golden tensors as torch tensors, and the paths of the examples (the plain-PyTorch Llama lives
-# there, since the torchrun example needs it too when transformers is not installed).
+# the repository), golden tensors as torch tensors, the paths of the examples (the plain-PyTorch Llama lives there,
+# since the torchrun example needs it too when transformers is not installed), and a stand-in for GPT-2's Conv1D
+# (transformers cannot be installed here).
 from __future__ import annotations
 
 import json
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import torch.nn as nn
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 REPO_DIR = PACKAGE_DIR.parents[1]
@@ -35,3 +37,16 @@ def assert_close(actual: torch.Tensor, expected: torch.Tensor, atol: float, what
 @pytest.fixture(scope="session")
 def llama_golden():
     return json.loads((TINY_LLAMA / "golden.json").read_text())
+
+
+class Conv1D(nn.Module):
+    """GPT-2's Conv1D as transformers defines it: weight [d_in, d_out], y = x W + b."""
+
+    def __init__(self, nf, nx):
+        super().__init__()
+        self.nf = nf
+        self.weight = nn.Parameter(torch.randn(nx, nf) * 0.1)
+        self.bias = nn.Parameter(torch.randn(nf) * 0.1)
+
+    def forward(self, x):
+        return torch.addmm(self.bias, x.reshape(-1, x.shape[-1]), self.weight).reshape(*x.shape[:-1], self.nf)

@@ -11,25 +11,12 @@ import torch
 import torch.distributed as dist
 import torch.nn as nn
 
-from conftest import TINY_LLAMA, assert_close
+from conftest import TINY_LLAMA, Conv1D, assert_close
 from mor_torch import (
     MoRConfig, MoRLinear, adapter_tensors, inject_mor, load_balance_loss, mor_aux_loss, mor_layers, mor_parameters,
     read_adapter, route, save_adapter,
 )  # fmt: skip
 from plain_llama import LlamaForCausalLM
-
-
-class Conv1D(nn.Module):
-    """GPT-2's Conv1D as transformers defines it: weight [d_in, d_out], y = x W + b."""
-
-    def __init__(self, nf, nx):
-        super().__init__()
-        self.nf = nf
-        self.weight = nn.Parameter(torch.randn(nx, nf) * 0.1)
-        self.bias = nn.Parameter(torch.randn(nf) * 0.1)
-
-    def forward(self, x):
-        return torch.addmm(self.bias, x.reshape(-1, x.shape[-1]), self.weight).reshape(*x.shape[:-1], self.nf)
 
 
 def test_parameters_are_named_shaped_and_initialised_as_the_spec_says():

@@ -9,12 +9,11 @@ import pytest
 import torch
 import torch.nn as nn
 
-from conftest import TINY_LLAMA, assert_close
+from conftest import TINY_LLAMA, Conv1D, assert_close
 from mor_torch import (
     AdapterFormatError, MoRLinear, export_peft_lora, load_adapter, merge_static, read_safetensors, set_static_gate,
 )  # fmt: skip
 from plain_llama import LlamaForCausalLM
-from test_inject import Conv1D
 
 IDS = torch.tensor([[1, 54, 74, 71, 371, 223, 268, 70], [1, 54, 333, 259, 79, 305, 78, 260]])
 GATE = [0.1, 0.2, 0.3, 0.4]
