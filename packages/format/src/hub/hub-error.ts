@@ -70,7 +70,7 @@ export function toHubError(error: unknown, failure: HubFailure): HubError {
   const safeCause = containsToken(error, token) ? undefined : error;
   if (error instanceof HubApiError) {
     const status = error.statusCode;
-    const detail = clean(stripTrailer(error.message));
+    const detail = clean(apiDetail(error));
     const context = { repo, statusCode: status, url: clean(error.url) };
     if (status === 401 || status === 403) {
       const message =
@@ -101,17 +101,51 @@ export function toHubError(error: unknown, failure: HubFailure): HubError {
       { cause: safeCause },
     );
   }
+  if (error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError) {
+    // A runtime fault inside the Hub client while it read the answer: the answer was malformed (a listing that
+    // is not a list, an error body nested thousands deep). The fault itself stays on `cause`.
+    const what = error instanceof SyntaxError ? 'is not valid JSON' : 'is malformed';
+    return new HubError(
+      `the Hub's answer ${what} (while ${failure.doing} ${repo}); is ${failure.hubUrl} a Hugging Face Hub?`,
+      { repo, reason: 'hub' },
+      { cause: safeCause },
+    );
+  }
+  // A body stream the Hub client aborted carries only a message, as a string: a refusal's (it ends in the
+  // client's ". URL: …" trailer), or that of a fault while it read the refusal's body.
+  if (typeof error === 'string' && !TRAILER.test(error)) {
+    return new HubError(
+      `the Hub's answer is malformed (while ${failure.doing} ${repo}); is ${failure.hubUrl} a Hugging Face Hub?`,
+      { repo, reason: 'hub' },
+    );
+  }
   return new HubError(
-    `${failure.doing} ${repo} failed: ${clean(message)}`,
+    `${failure.doing} ${repo} failed: ${clean(typeof error === 'string' ? apiDetail({ message }) : message)}`,
     { repo, reason: 'hub' },
     { cause: safeCause },
   );
 }
 
+/**
+ * The Hub's reason from a refusal. `createApiError` builds the message from the JSON body's `error` / `message`
+ * as they are; when those are not strings (a hostile or broken server) it reads `[object Object]`, so the
+ * strings of the body are used instead, or none.
+ */
+function apiDetail(error: { message: string; data?: unknown }): string {
+  const detail = stripTrailer(error.message);
+  if (!detail.includes('[object Object]')) return detail;
+  const data = error.data as Record<string, unknown> | undefined;
+  const text = [data?.['error'], data?.['error_description']].filter((v) => typeof v === 'string');
+  return text.join(': ') || 'no details';
+}
+
 /** `createApiError` appends ". URL: …. Request ID: …"; the URL is kept on the error, the message stays short. */
 function stripTrailer(message: string): string {
-  return message.replace(/\.?\s*URL: \S+(\. Request ID: \S+)?$/, '').trim() || 'no details';
+  return message.replace(TRAILER, '').trim() || 'no details';
 }
+
+/** The trailer; the URL is empty when the answer came from a `fetch` that sets none (a proxy, a test). */
+const TRAILER = /\.?\s*URL: \S*(\. Request ID: \S+)?$/;
 
 function containsToken(error: unknown, token: string | undefined): boolean {
   if (token === undefined || token === '') return false;
