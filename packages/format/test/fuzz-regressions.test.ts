@@ -87,3 +87,29 @@ describe('adapter_config.json inputs found by fuzzing', () => {
     expect(thrown(() => parseTrainingSummary(`{"training":${deep()}}`))).toBeInstanceOf(AdapterFormatError);
   });
 });
+
+describe('__proto__ keys (JSON.parse keeps them as own keys)', () => {
+  const config = fixtureConfig(MOR_DIR);
+  const weights = fixtureWeights(MOR_DIR);
+
+  it('keeps a static gate and an unknown key named __proto__ through a round trip, without changing prototypes', () => {
+    const text = config.replace(
+      /}\s*$/,
+      ',"__proto__":{"a":1},"static_gates":{"__proto__":[0,1,0,0],"math":[1,0,0,0]}}',
+    );
+    const adapter = parseAdapter(text, weights);
+    if (adapter.kind !== 'mor') throw new Error('expected a MoR adapter');
+    expect(Object.keys(adapter.staticGates)).toEqual(['__proto__', 'math']);
+    expect(Object.getPrototypeOf(adapter.staticGates)).toBe(Object.prototype);
+    const written = serializeAdapter(adapter).configJson;
+    expect(Object.keys(JSON.parse(written) as object)).toContain('__proto__');
+    const back = parseAdapter(written, serializeAdapter(adapter).safetensors);
+    expect(back.kind === 'mor' && Object.keys(back.staticGates)).toEqual(['__proto__', 'math']);
+  });
+
+  it('keeps a __metadata__ entry named __proto__', () => {
+    const file = parseSafetensors(rawSafetensors('{"__metadata__":{"__proto__":"x","format":"pt"}}'));
+    expect(Object.keys(file.metadata)).toEqual(['__proto__', 'format']);
+    expect(Object.getPrototypeOf(file.metadata)).toBe(Object.prototype);
+  });
+});

@@ -1,4 +1,5 @@
 import type { Adapter, LoraAdapter, MorAdapter } from './types.js';
+import { setOwn } from './json-text.js';
 import { MOR_FORMAT_VERSION } from './types.js';
 
 /**
@@ -10,7 +11,7 @@ export function adapterConfigObject(adapter: Adapter): Record<string, unknown> {
   const known = adapter.kind === 'mor' ? morKeys(adapter) : loraKeys(adapter);
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(adapter.rawConfig)) {
-    out[key] = Object.hasOwn(known, key) ? known[key] : adapter.rawConfig[key];
+    setOwn(out, key, Object.hasOwn(known, key) ? known[key] : adapter.rawConfig[key]);
   }
   for (const [key, value] of Object.entries(known)) if (!Object.hasOwn(out, key)) out[key] = value;
   return out;

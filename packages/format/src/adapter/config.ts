@@ -1,6 +1,6 @@
 import { jsonPreview, MorConfigError, validateMorConfig, type MorConfig } from '@mor/core';
 import { AdapterFormatError } from '../errors.js';
-import { isRecord, parseJsonText } from './json-text.js';
+import { isRecord, parseJsonText, setOwn } from './json-text.js';
 import { MOR_FORMAT_VERSION } from './types.js';
 
 /** What adapter_config.json says, before any tensor is read. */
@@ -111,7 +111,7 @@ function readStaticGates(
         `static_gates.${name}: expected ${experts} finite numbers (num_experts), got ${jsonPreview(gate)}`,
       );
     }
-    gates[name] = [...(gate as number[])];
+    setOwn(gates, name, [...(gate as number[])]);
   }
   return gates;
 }

@@ -49,3 +49,11 @@ function nestingDepth(root: unknown): number {
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/**
+ * `record[key] = value` that also works for the key `__proto__` (JSON.parse keeps it as an own key; an
+ * assignment would set the prototype instead, dropping the key and changing what every other lookup finds).
+ */
+export function setOwn<T>(record: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+}

@@ -1,4 +1,5 @@
 import { jsonPreview } from '@mor/core';
+import { setOwn } from '../adapter/json-text.js';
 import { SafetensorsError } from '../errors.js';
 import { DTYPE_BYTES, elementCount, isSafetensorsDtype } from './dtype.js';
 import { topLevelKeys } from './header-keys.js';
@@ -152,7 +153,7 @@ function parseMetadata(value: unknown, fail: (d: string, t?: string) => never): 
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(value)) {
     if (typeof v !== 'string') fail(`__metadata__ value for ${jsonPreview(k)} is not a string`);
-    out[k] = v as string;
+    setOwn(out, k, v as string);
   }
   return out;
 }

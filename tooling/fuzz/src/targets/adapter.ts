@@ -24,6 +24,7 @@ interface AdapterSeeds {
 function extraConfigs(mor: Record<string, unknown>, lora: Record<string, unknown>): unknown[] {
   return [
     { ...mor, top_k: 2, router_bias: true, router_aux_loss_coef: 0.01, static_gates: { math: [1, 0, 0, 0] } },
+    JSON.parse(`{"static_gates":{"__proto__":[0,1,0,0]},"__proto__":{"a":1},${JSON.stringify(mor).slice(1)}`),
     { ...lora, target_modules: '.*\\.(q_proj|v_proj)', use_rslora: true },
   ];
 }
@@ -65,11 +66,29 @@ const configText = (s: AdapterSeeds) =>
     { weight: 1, arbitrary: anyJson },
   );
 
-/** Parses, and for a success writes the adapter and reads it back: what we accept we must also write. */
+/** What we accept, written back, loses something: not one of our errors, a failure of the round trip. */
+class RoundTripError extends Error {
+  override name = 'RoundTripError';
+}
+
+/**
+ * Parses, and for a success writes the adapter and reads it back: what we accept we must also write, keeping
+ * every key of adapter_config.json and every static gate (`__proto__` included).
+ */
 function parseAndRoundTrip(config: string, weights: Uint8Array): unknown {
   const adapter = parseAdapter(config, weights, { dir: 'fuzz-adapter' });
   const again = serializeAdapter(adapter);
-  return parseAdapter(again.configJson, again.safetensors, { dir: 'fuzz-adapter (written back)' });
+  const written = JSON.parse(again.configJson) as Record<string, unknown>;
+  const lost = Object.keys(adapter.rawConfig).filter((k) => !Object.hasOwn(written, k));
+  if (lost.length > 0)
+    throw new RoundTripError(`adapter_config.json written back lost ${JSON.stringify(lost)}`);
+  const back = parseAdapter(again.configJson, again.safetensors, { dir: 'fuzz-adapter (written back)' });
+  if (adapter.kind === 'mor' && back.kind === 'mor') {
+    const gates = (a: typeof adapter) => JSON.stringify(Object.keys(a.staticGates));
+    if (gates(adapter) !== gates(back))
+      throw new RoundTripError(`static gates ${gates(adapter)} came back as ${gates(back)}`);
+  }
+  return back;
 }
 
 export const adapterConfigTarget = defineTarget<ConfigInput, AdapterSeeds>({
