@@ -1,3 +1,5 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { writeFileAtomic } from '@mor/format/node';
 import { forwardLogits } from '@mor/transformers';
 import { loadModel } from '@mor/transformers/node';
@@ -39,6 +41,7 @@ export const forwardCommand: CommandSpec = {
     });
     try {
       const { shape, data } = await forwardLogits(model, ids);
+      await mkdir(dirname(file), { recursive: true }); // `--out a/b/logits.json` with a/b missing
       await writeFileAtomic(file, `${JSON.stringify({ shape, data: Array.from(data) })}\n`);
       if (options.json) out.json({ out: file, shape });
       else out.line(`wrote logits [${shape.join(', ')}] to ${file}`);

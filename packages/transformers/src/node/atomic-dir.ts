@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { FileWriteError } from '@mor/format/node';
 import { MorInputError } from '../errors.js';
@@ -26,7 +26,8 @@ export async function checkOutputDir(out: string, options: WriteDirAtomicOptions
  * system, so the final rename cannot degrade into a copy), which is then renamed to `out`. A failure removes the
  * temporary directory and leaves `out` as it was (a {@link FileWriteError} from `fill` — a full disk — names the
  * file under `out`). An existing empty `out` is replaced; a non-empty one only with `overwrite` (the old one is
- * moved aside first and deleted after the rename).
+ * moved aside first and deleted after the rename). Missing parent folders of `out` are created (`mor init --out
+ * a/b/c`), and removed again when the build fails.
  */
 export async function writeDirAtomic(
   out: string,
@@ -36,7 +37,15 @@ export async function writeDirAtomic(
   const target = resolve(out);
   await checkOutputDir(target, options);
   const existing = await stat(target).catch(() => null);
-  const tmp = await mkdtemp(join(dirname(target), `.${basename(target)}.tmp-`));
+  // The first parent folder this call made (undefined when they all existed), to undo on failure.
+  const createdParent = await mkdir(dirname(target), { recursive: true });
+  let tmp: string;
+  try {
+    tmp = await mkdtemp(join(dirname(target), `.${basename(target)}.tmp-`));
+  } catch (e) {
+    await removeCreatedParents(dirname(target), createdParent);
+    throw e;
+  }
   let aside: string | null = null;
   try {
     await fill(tmp);
@@ -48,9 +57,29 @@ export async function writeDirAtomic(
   } catch (e) {
     if (aside) await rename(aside, target).catch(() => undefined);
     await rm(tmp, { recursive: true, force: true });
+    await removeCreatedParents(dirname(target), createdParent);
     throw asWriteError(e, tmp)?.relocated(tmp, target) ?? e;
   }
   if (aside) await rm(aside, { recursive: true, force: true });
+}
+
+/**
+ * Removes the parent folders {@link writeDirAtomic} made, from `dir` up to `created`, while they are empty
+ * (`rmdir` refuses a folder something else has written into meanwhile, which then stays).
+ */
+async function removeCreatedParents(dir: string, created: string | undefined): Promise<void> {
+  if (created === undefined) return;
+  for (let d = dir; ; d = dirname(d)) {
+    if (
+      !(await rmdir(d).then(
+        () => true,
+        () => false,
+      )) ||
+      d === created ||
+      dirname(d) === d
+    )
+      return;
+  }
 }
 
 /**
