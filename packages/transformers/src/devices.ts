@@ -33,6 +33,7 @@ export async function checkDevice(device: string): Promise<MorDevice> {
       `Valid devices here: ${devicesHere().join(', ')}.`,
     );
   }
+  if (d === 'webgpu' && runningInNode()) (await import('./node/ort-node.js')).prepareDawnEnvironment();
   if (d === 'cuda') {
     const missing = (await import('./node/ort-node.js')).missingCudaProvider();
     if (missing) throw new BackendUnavailableError(d, missing.reason, missing.hint);

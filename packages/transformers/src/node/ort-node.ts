@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import type { OrtModuleLike } from '../ort-types.js';
 
 /** A `require` that resolves from transformers.js' own file, so it reaches the same onnxruntime-node copy. */
@@ -47,4 +48,17 @@ export function missingCudaProvider(): { reason: string; hint: string } | null {
       `Microsoft.ML.OnnxRuntime.Gpu.Linux ${version} from nuget.org; needs CUDA 12 and cuDNN 9), or copy ` +
       `the provider libraries built for onnxruntime ${version} into that folder.`,
   };
+}
+
+/**
+ * Gives Dawn (onnxruntime-node's WebGPU) the XDG_RUNTIME_DIR it looks for when it starts. Without one its Vulkan
+ * backend writes `error: XDG_RUNTIME_DIR is invalid or not set in the environment.` to stderr from native code on
+ * a run that then succeeds, which reads as our own `error:` line. A private empty folder (mode 0700, as the XDG
+ * spec asks) is set before the first WebGPU session, only when none is set, and removed when the process exits.
+ */
+export function prepareDawnEnvironment(): void {
+  if (process.env['XDG_RUNTIME_DIR']) return;
+  const dir = mkdtempSync(join(tmpdir(), 'mor-xdg-runtime-'));
+  process.env['XDG_RUNTIME_DIR'] = dir;
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
 }
