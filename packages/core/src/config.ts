@@ -111,3 +111,8 @@ export function validateMorConfig(input: MorConfigInput): MorConfig {
 export function morScaling(config: Pick<MorConfig, 'alpha' | 'r'>): number {
   return config.alpha / config.r;
 }
+
+/** The scaling of a plain (PEFT) LoRA: `alpha / r`, or `alpha / √r` with rsLoRA. */
+export function loraScaling(config: { alpha: number; r: number; useRslora?: boolean }): number {
+  return config.alpha / (config.useRslora ? Math.sqrt(config.r) : config.r);
+}

@@ -28,6 +28,7 @@ export {
   staticCollapse,
   staticLoraWeights,
   staticDeltaWeight,
+  loraDeltaWeight,
   type StaticCollapse,
   type StaticCollapseOptions,
   type StaticDeltaWeightOptions,

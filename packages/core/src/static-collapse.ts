@@ -1,4 +1,4 @@
-import type { MorConfig } from './config.js';
+import { morScaling, type MorConfig } from './config.js';
 import { checkMorLayer } from './check-layer.js';
 import type { LoraLayerWeights, MorLayerParams } from './layer-weights.js';
 import { checkShape, type NumArray } from './shape-check.js';
@@ -67,13 +67,25 @@ export function staticDeltaWeight(options: StaticDeltaWeightOptions): Float32Arr
   const { weights, config } = options;
   checkMorLayer(weights, config);
   const { bStatic } = collapseF64(options);
-  const { dIn, dOut, r, A } = weights;
-  const scaling = config.alpha / config.r;
+  return loraDeltaWeight({ ...weights, B: bStatic }, morScaling(config));
+}
+
+/**
+ * The LoRA weight update `scaling · B · A`, `[d_out, d_in]` (float64 inside, rounded once): what a merge adds to
+ * the base weight (`W' = W + ΔW`).
+ */
+export function loraDeltaWeight(
+  weights: { dIn: number; dOut: number; r: number; A: NumArray; B: NumArray },
+  scaling: number,
+): Float32Array {
+  const { dIn, dOut, r, A, B } = weights;
+  checkShape('weights.A', A, [r, dIn]);
+  checkShape('weights.B', B, [dOut, r]);
   const out = new Float32Array(dOut * dIn);
   for (let o = 0; o < dOut; o++) {
     for (let j = 0; j < dIn; j++) {
       let s = 0;
-      for (let k = 0; k < r; k++) s += bStatic[o * r + k] * A[k * dIn + j];
+      for (let k = 0; k < r; k++) s += B[o * r + k] * A[k * dIn + j];
       out[o * dIn + j] = scaling * s;
     }
   }

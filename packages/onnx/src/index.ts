@@ -42,6 +42,5 @@ export {
   type ApplyAdapterResult,
   type AdapterParam,
 } from './pass/apply-adapter.js';
-export { expandedBTransposed, staticDeltaWeight, loraDeltaWeight } from './math/adapter-math.js';
 export { mergeStaticGate, mergeLora } from './merge/merge-adapter.js';
 export * from './autodiff/index.js';

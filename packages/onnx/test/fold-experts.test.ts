@@ -1,5 +1,6 @@
-// The folded inference branch (`foldExperts`, src/pass/mor-folded-branch.ts) against the per-expert reference of
-// mor-spec.md §1, for every routing mode, with and without a router bias, on 3-D input and an opset-11 model.
+// The folded inference branch (`foldExperts`: src/pass/mor-branch.ts, folded by src/pass/fold-constants.ts)
+// against the per-expert reference of mor-spec.md §1, for every routing mode, with and without a router bias,
+// on 3-D input and an opset-11 model.
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { DataType, applyAdapter, floatTensor, tensorValueInfo, type MorAdapterInput } from '../src/index.js';

@@ -1,4 +1,4 @@
-// The training form of the MoR branch (src/pass/mor-train-branch.ts, applyAdapter with paramsAsInputs, dense or
+// The training form of the MoR branch (src/pass/mor-branch.ts, applyAdapter with paramsAsInputs, dense or
 // top-k routing): forward against @mor/core's morForward, gradients from buildGradientGraph against morBackward;
 // static routing keeps the general branch and still matches the reference.
 import { morBackward, morForward, type MorLayerWeights, type MorRouting } from '@mor/core';

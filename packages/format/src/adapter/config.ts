@@ -1,4 +1,4 @@
-import { jsonPreview, MorConfigError, validateMorConfig, type MorConfig } from '@mor/core';
+import { jsonPreview, loraScaling, MorConfigError, validateMorConfig, type MorConfig } from '@mor/core';
 import { AdapterFormatError } from '../errors.js';
 import { isRecord, parseJsonText, setOwn } from './json-text.js';
 import { MOR_FORMAT_VERSION } from './types.js';
@@ -140,7 +140,7 @@ function readLoraConfig(raw: Record<string, unknown>, fail: (d: string) => never
     targetList = [...(targets as string[])];
   else if (targets !== undefined && targets !== null)
     fail(`target_modules: expected a list of names or a regex string, got ${jsonPreview(targets)}`);
-  const scaling = useRslora ? alpha / Math.sqrt(r) : alpha / r;
+  const scaling = loraScaling({ alpha, r, useRslora });
   return { kind: 'lora' as const, r, alpha, scaling, useRslora, fanInFanOut, targetList, targetPattern };
 }
 

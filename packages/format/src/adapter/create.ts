@@ -1,4 +1,4 @@
-import type { LoraLayerWeights, MorConfig, MorLayerWeights } from '@mor/core';
+import { loraScaling, type LoraLayerWeights, type MorConfig, type MorLayerWeights } from '@mor/core';
 import type { AdapterDtype, LoraAdapter, MorAdapter } from './types.js';
 
 /** What {@link createMorAdapter} needs; everything but `config` and `layers` has a default. */
@@ -61,7 +61,7 @@ export function createLoraAdapter(init: CreateLoraAdapterInit): LoraAdapter {
     kind: 'lora',
     r: init.r,
     alpha: init.alpha,
-    scaling: init.alpha / (useRslora ? Math.sqrt(init.r) : init.r),
+    scaling: loraScaling({ alpha: init.alpha, r: init.r, useRslora }),
     useRslora,
     fanInFanOut: init.fanInFanOut ?? false,
     targets: [...init.targets],

@@ -38,6 +38,8 @@ export class GraphBuilder {
   readonly floatType: FloatType;
   readonly names: UniqueNames;
   readonly scope: string;
+  /** Every node emitted here, in emission order (what a pass may fold afterwards, see pass/fold-constants.ts). */
+  readonly emitted: NodeProto[] = [];
   private readonly place: GraphBuilderOptions['place'];
   private last: NodeProto | undefined;
   private readonly constants = new Map<string, string>();
@@ -168,6 +170,13 @@ export class GraphBuilder {
     return this.op1('Unsqueeze', [x], { axes: { ints: axes } });
   }
 
+  /** Split along `axis` into parts of `sizes`, in the opset's form (attribute before 13, input from 13). */
+  split(x: string, sizes: number[], axis = -1): string[] {
+    if (this.opset >= 13)
+      return this.op('Split', [x, this.i64(sizes)], { axis: { int: axis } }, sizes.length);
+    return this.op('Split', [x], { axis: { int: axis }, split: { ints: sizes } }, sizes.length);
+  }
+
   /** Softmax over the last axis (same result under the pre-13 2-D coercion, since the axis is the last). */
   softmaxLast(x: string): string {
     return this.op1('Softmax', [x], { axis: { int: -1 } });
@@ -188,6 +197,7 @@ export class GraphBuilder {
   }
 
   private emit(node: NodeProto): void {
+    this.emitted.push(node);
     const nodes = this.graph.node;
     if (!this.place) {
       nodes.push(node);

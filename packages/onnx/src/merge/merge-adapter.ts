@@ -1,8 +1,8 @@
+import { loraDeltaWeight, staticDeltaWeight } from '@mor/core';
 import type { ModelProto } from 'onnx-buf';
 import { MergeError } from '../errors.js';
 import { GraphIndex, modelGraph } from '../graph/graph-index.js';
 import { UniqueNames } from '../graph/unique-names.js';
-import { loraDeltaWeight, staticDeltaWeight } from '../math/adapter-math.js';
 import { findLinearLayers } from '../match/find-linear-layers.js';
 import type { LinearLayer } from '../match/linear-layer.js';
 import { matchTargets } from '../match/match-targets.js';
@@ -38,8 +38,10 @@ export function mergeStaticGate(
   const n = adapter.config.experts;
   if (gate.length !== n)
     throw new MergeError('(all)', `the gate has ${gate.length} values, the adapter has ${n} experts`);
-  const scaling = adapter.config.alpha / adapter.config.r;
-  return mergeDeltas(model, adapter, (m) => staticDeltaWeight(adapter.layers.get(m)!, gate, scaling));
+  const g = Float64Array.from(gate);
+  return mergeDeltas(model, adapter, (m) =>
+    staticDeltaWeight({ weights: adapter.layers.get(m)!, gate: g, config: adapter.config }),
+  );
 }
 
 /** Merges a plain LoRA adapter into the base weights: `W' = W + scaling · B A`. Same rules as {@link mergeStaticGate}. */

@@ -1,4 +1,4 @@
-import type { MorLayerWeights } from '@mor/core';
+import { morScaling, type MorRouting } from '@mor/core';
 import { TensorProto_DataType, type GraphProto, type ModelProto } from 'onnx-buf';
 import { GraphError } from '../errors.js';
 import { GraphBuilder } from '../graph/graph-builder.js';
@@ -10,10 +10,9 @@ import { findLinearLayers } from '../match/find-linear-layers.js';
 import type { LinearLayer } from '../match/linear-layer.js';
 import { matchTargets } from '../match/match-targets.js';
 import { adapterShapes, type AdapterInput } from './adapter-input.js';
-import { emitLoraBranch } from './lora-branch.js';
-import { castIn, castOut, emitMorBranch, type MorParamValues, type MorRouting } from './mor-branch.js';
-import { emitFoldedMorBranch, foldMorWeights } from './mor-folded-branch.js';
-import { emitMorTrainBranch, MOR_TRAIN_BRANCH_MIN_OPSET } from './mor-train-branch.js';
+import { foldConstants, type FoldValue } from './fold-constants.js';
+import { emitLoraBranch, type BranchValues } from './lora-branch.js';
+import { emitMorBranch } from './mor-branch.js';
 
 /** Options of {@link applyAdapter}. */
 export interface ApplyAdapterOptions {
@@ -28,16 +27,16 @@ export interface ApplyAdapterOptions {
   /** Add graph outputs `mor_gates.<module>` (`[..., N]` gates; `[N]` for static routing). */
   exposeGates?: boolean;
   /**
-   * Inference form (MoR only; not with `paramsAsInputs`): fold every parameter-only product into constants and
-   * emit a branch of few, shape-agnostic kernels — A and the router as one MatMul, the expert outer product by a
-   * 0/1 selector MatMul instead of Unsqueeze/Shape/Reshape, static routing as a plain rank-r LoRA (see
-   * `mor-folded-branch.ts`). Same results up to float32 rounding; parameters are then not under their own names
-   * (`params` lists the folded constants `.down`, `.expand`, `.up`, …). Much faster for one-token decode steps.
+   * Inference form (MoR only; not with `paramsAsInputs`): the branch of `mor-branch.ts` with every
+   * parameter-only product folded into constants (`fold-constants.ts`) — A and the router as one MatMul, the expert
+   * outer product by a 0/1 selector MatMul, no shape ops, static routing a plain rank-r LoRA. Same results up to
+   * float32 rounding; parameters are then not under their own names (`params` lists the folded constants
+   * `.down`, `.expand`, `.up`, …). Much faster for one-token decode steps.
    */
   foldExperts?: boolean;
   /**
    * Training form (MoR, with `paramsAsInputs`): keep `x·Aᵀ` its own MatMul so adapter dropout can drop x on that
-   * edge alone; by default A and the router share one MatMul (faster). See `mor-train-branch.ts`.
+   * edge alone; by default A and the router share one MatMul (faster). See `mor-branch.ts`.
    */
   separateDownProjection?: boolean;
   /** Prefix of parameter names: `<prefix>.<module>.A`; default `mor` (MoR) or `lora` (LoRA). */
@@ -99,71 +98,6 @@ function addParam(
   return name;
 }
 
-type ParamFn = (suffix: string, dims: number[], data: Float32Array) => string;
-
-/**
- * The MoR branch on the raw parameters (what training differentiates; `paramsAsInputs` feeds them). With
- * `train` (parameters as inputs, dense or top-k routing) the training form of mor-train-branch.ts.
- */
-function emitUnfolded(
-  b: GraphBuilder,
-  x: string,
-  w: MorLayerWeights,
-  routing: MorRouting,
-  scaling: number,
-  param: ParamFn,
-  train: { exposeGates: boolean; separateDownProjection: boolean } | null,
-): { delta: string; gates: string | null } {
-  const { r, experts: n } = w;
-  const p: MorParamValues = {
-    A: param('A', [r, w.dIn], w.A),
-    expert: {
-      B: param('B', [w.dOut, r], w.B),
-      omegaA: param('omegaA', [n, r], w.omegaA),
-      omegaB: param('omegaB', [n, w.dOut], w.omegaB),
-      scaling,
-    },
-  };
-  if (routing.mode !== 'static') {
-    p.routerWeight = param('routerWeight', [n, w.dIn], w.routerWeight);
-    if (w.routerBias) p.routerBias = param('routerBias', [n], w.routerBias);
-  }
-  if (train && routing.mode !== 'static' && b.opset >= MOR_TRAIN_BRANCH_MIN_OPSET)
-    return emitMorTrainBranch(
-      b,
-      x,
-      p,
-      { n, r, separateDownProjection: train.separateDownProjection, routing },
-      train.exposeGates,
-    );
-  return emitMorBranch(b, x, p, routing, { n, r, dOut: w.dOut });
-}
-
-/** The inference form (`foldExperts`): the parameters folded into a few constants, see mor-folded-branch.ts. */
-function emitFolded(
-  b: GraphBuilder,
-  x: string,
-  w: MorLayerWeights,
-  routing: MorRouting,
-  scaling: number,
-  param: ParamFn,
-  exposeGates: boolean,
-): { delta: string; gates: string | null } {
-  const { r, experts: n } = w;
-  const f = foldMorWeights(w, routing, scaling);
-  const cols = f.down.length / w.dIn;
-  const opt = (suffix: string, dims: number[], data: Float32Array | null) =>
-    data ? param(suffix, dims, data) : null;
-  const values = {
-    down: param('down', [w.dIn, cols], f.down),
-    expand: opt('expand', [cols, 2 * n * r], f.expand),
-    biasRep: opt('routerBiasRep', [n * r], f.biasRep),
-    up: param('up', [f.up.length / w.dOut, w.dOut], f.up),
-    gatesFromRep: exposeGates ? opt('gatesFromRep', [n * r, n], f.gatesFromRep) : null,
-  };
-  return emitFoldedMorBranch(b, x, values, routing, { n, r }, exposeGates);
-}
-
 /**
  * Inserts the adapter's branch next to each target layer (mor-spec.md §2 for MoR, PEFT's form for LoRA) and adds
  * it to the layer output, so every consumer (and graph output) sees `y + delta`. All input/output names of the
@@ -196,33 +130,46 @@ export function applyAdapter(
       scope: `/${prefix}/${module}`,
       place: { after: anchor },
     });
-    const param = (tensor: string, dims: number[], data: Float32Array) =>
-      addParam(graph, names, params, asInput, prefix, { module, tensor, dims, data });
+    const added = graph.initializer.length;
+    const foldValues = new Map<string, FoldValue>();
+    const fold = options.foldExperts && adapter.kind === 'mor';
+    const param = (tensor: string, dims: number[], data: Float32Array) => {
+      if (!fold) return addParam(graph, names, params, asInput, prefix, { module, tensor, dims, data });
+      const name = names.take(`${prefix}.${module}.${tensor}`);
+      foldValues.set(name, { dims, data: Float64Array.from(data) });
+      return name;
+    };
     const x = castIn(b, layer.input, layer.dtype);
-    let delta: string;
+    let out: BranchValues;
     if (adapter.kind === 'mor') {
       const w = adapter.layers.get(module)!;
       const { r, experts: n } = adapter.config;
       if (w.r !== r || w.experts !== n)
         throw new GraphError(`weights have r ${w.r}, N ${w.experts}; config says r ${r}, N ${n}`, module);
-      const scaling = adapter.config.alpha / r;
-      const out = options.foldExperts
-        ? emitFolded(b, x, w, routing, scaling, param, options.exposeGates ?? false)
-        : emitUnfolded(
-            b,
-            x,
-            w,
-            routing,
-            scaling,
-            param,
-            asInput
-              ? {
-                  exposeGates: !!options.exposeGates,
-                  separateDownProjection: !!options.separateDownProjection,
-                }
-              : null,
-          );
-      delta = out.delta;
+      const router = routing.mode !== 'static';
+      out = emitMorBranch(
+        b,
+        x,
+        {
+          A: param('A', [r, w.dIn], w.A),
+          B: param('B', [w.dOut, r], w.B),
+          omegaA: param('omegaA', [n, r], w.omegaA),
+          omegaB: param('omegaB', [n, w.dOut], w.omegaB),
+          ...(router ? { routerWeight: param('routerWeight', [n, w.dIn], w.routerWeight) } : {}),
+          ...(router && w.routerBias ? { routerBias: param('routerBias', [n], w.routerBias) } : {}),
+        },
+        {
+          n,
+          r,
+          scaling: morScaling(adapter.config),
+          routing,
+          // Training differentiates the softmax over N; inference (and opsets the autodiff does not take) spreads
+          // first, one kernel less.
+          softmaxOver: asInput && b.opset >= 13 ? 'experts' : 'copies',
+          separateDownProjection: asInput && !!options.separateDownProjection,
+          exposeGates: !!options.exposeGates,
+        },
+      );
       if (options.exposeGates) {
         const name = b.op1('Identity', [out.gates!], {}, names.take(`mor_gates.${module}`));
         graph.output.push(tensorValueInfo(name, TensorProto_DataType.FLOAT));
@@ -231,12 +178,36 @@ export function applyAdapter(
     } else {
       const w = adapter.layers.get(module)!;
       const p = { A: param('A', [w.r, w.dIn], w.A), B: param('B', [w.dOut, w.r], w.B) };
-      delta = emitLoraBranch(b, x, p, adapter.scaling);
+      out = emitLoraBranch(b, x, p, adapter.scaling);
     }
     // The layer now writes to a fresh value; an Add writes y + delta under the original name.
     const base = names.take(`${layer.output}_base`);
     anchor.output[anchor.output.indexOf(layer.output)] = base;
-    b.op1('Add', [base, castOut(b, delta, layer.dtype)], {}, layer.output);
+    b.op1('Add', [base, castOut(b, out.delta, layer.dtype)], {}, layer.output);
+    // The inference form: every parameter-only product becomes a constant named `<prefix>.<module>.<tensor>`.
+    if (fold) {
+      const labels = new Map([...out.products].map(([v, tensor]) => [v, `${prefix}.${module}.${tensor}`]));
+      const folded = foldConstants(graph, b.emitted, {
+        values: foldValues,
+        added: graph.initializer.slice(added),
+        labels,
+        names,
+      });
+      for (const [name, v] of folded) {
+        const tensor = name.slice(`${prefix}.${module}.`.length);
+        params.set(name, { module, tensor, dims: v.dims, data: Float32Array.from(v.data) });
+      }
+    }
   }
   return { model, layers, params, gateOutputs };
+}
+
+/** Casts to float32 when the layer runs in float16 (the branch always computes in float32). */
+function castIn(b: GraphBuilder, x: string, dtype: 'float32' | 'float16'): string {
+  return dtype === 'float16' ? b.op1('Cast', [x], { to: { int: TensorProto_DataType.FLOAT } }) : x;
+}
+
+/** Casts the branch output back to the layer's dtype. */
+function castOut(b: GraphBuilder, delta: string, dtype: 'float32' | 'float16'): string {
+  return dtype === 'float16' ? b.op1('Cast', [delta], { to: { int: TensorProto_DataType.FLOAT16 } }) : delta;
 }

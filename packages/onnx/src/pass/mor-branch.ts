@@ -1,98 +1,139 @@
-import { TensorProto_DataType } from 'onnx-buf';
+import type { MorRouting } from '@mor/core';
 import type { GraphBuilder } from '../graph/graph-builder.js';
+import { emitLoraBranch, type BranchValues } from './lora-branch.js';
 
-/** Routing of one MoR branch (mor-spec.md §1, "Routing modes"). */
-export type MorRouting =
-  { mode: 'dense' } | { mode: 'top-k'; k: number } | { mode: 'static'; gate: Float32Array };
-
-/** Value names of one layer's MoR parameters (initializers or graph inputs). */
+/** Value names of one layer's MoR parameters (graph inputs for training, else initializers or fold values). */
 export interface MorParamValues {
   A: string;
-  /** The raw B/omega triple, formed into `(scaling·B_exp)^T` in the graph (folded: see mor-folded-branch.ts). */
-  expert: { B: string; omegaA: string; omegaB: string; scaling: number };
+  B: string;
+  omegaA: string;
+  omegaB: string;
+  /** Absent for static routing (no router). */
   routerWeight?: string;
   routerBias?: string;
 }
 
-/** What {@link emitMorBranch} produced. */
-export interface MorBranchValues {
-  /** `[..., d_out]` float32 branch output, before the cast back to the layer's dtype. */
-  delta: string;
-  /** `[..., N]` gates (or `[N]` for static routing). */
-  gates: string;
+/** Sizes and form of one MoR branch. */
+export interface MorBranchOptions {
+  n: number;
+  r: number;
+  /** `alpha / r` (`morScaling`). */
+  scaling: number;
+  routing: MorRouting;
+  /**
+   * Where the softmax runs. `experts` (training): over the N logits, then 0/1 selector MatMuls spread gates and u
+   * to N·r — its backward stays on `[..., N]`. `copies` (inference, and models below opset 13): one selector MatMul
+   * spreads `[u | logits]` first and the softmax runs over the N·r copies (`softmax(rep(l)) = rep(g)/r`, the r
+   * goes into `up`): one kernel less per layer.
+   */
+  softmaxOver: 'experts' | 'copies';
+  /**
+   * Keep `x·Aᵀ` its own MatMul (training with adapter dropout, which drops x on exactly that edge while the router
+   * sees x undropped, mor-spec §1); otherwise A and the router share one MatMul.
+   */
+  separateDownProjection: boolean;
+  /** Return the gates `[..., N]` (`[N]` for static routing); else `gates` is null. */
+  exposeGates: boolean;
 }
 
 /**
- * `(scaling·B_exp)^T` `[N·r, d_out]` from B `[d_out,r]`, omega_A `[N,r]`, omega_B `[N,d_out]`: a subgraph of
- * parameters only, so it runs once per session run (constant-folded when the parameters are initializers).
+ * The gates from router logits: a softmax over all of them (dense), or over the k largest with 0 elsewhere
+ * (top-k; ONNX TopK puts the lower index first among equal values, the spec's tie rule). Over logits repeated
+ * `copies` times per expert (contiguous), top-k keeps k·copies of them: the copies of one expert tie and stay
+ * together.
  */
-function expandedB(
-  b: GraphBuilder,
-  p: { B: string; omegaA: string; omegaB: string; scaling: number },
-  n: number,
-  r: number,
-  dOut: number,
-): string {
-  const perExpert = b.op1('Mul', [
-    b.op1('Mul', [b.unsqueeze(p.B, [0]), b.unsqueeze(p.omegaB, [2])]),
-    b.unsqueeze(p.omegaA, [1]),
-  ]); // [N, d_out, r]
-  const stacked = b.op1('Reshape', [b.transpose(perExpert, [0, 2, 1]), b.i64([n * r, dOut])]);
-  return b.op1('Mul', [stacked, b.f(p.scaling, [], 'scaling')]);
-}
-
-function routerGates(b: GraphBuilder, x: string, p: MorParamValues, routing: MorRouting): string {
-  if (routing.mode === 'static') return b.f(routing.gate, undefined, 'gate');
-  let logits = b.op1('MatMul', [x, b.transpose(p.routerWeight!, [1, 0])]);
-  if (p.routerBias) logits = b.op1('Add', [logits, p.routerBias]);
-  return gatesFromLogits(b, logits, routing);
-}
-
-/**
- * The gates `[..., N]` from router logits: a softmax over all of them (dense), or over the k largest with 0
- * elsewhere (top-k; ONNX TopK puts the lower index first among equal values, which is the spec's tie rule).
- */
-export function gatesFromLogits(
-  b: GraphBuilder,
-  logits: string,
-  routing: Exclude<MorRouting, { mode: 'static' }>,
-): string {
-  if (routing.mode === 'dense') return b.softmaxLast(logits);
+function gatesFromLogits(b: GraphBuilder, logits: string, routing: MorRouting, copies: number): string {
+  if (routing.mode !== 'top-k') return b.softmaxLast(logits);
   b.requireOpset(11, 'top-k routing (TopK with K input, ScatterElements)');
   const topK = { axis: { int: -1 }, largest: { int: 1 }, sorted: { int: 1 } };
-  const [values, indices] = b.op('TopK', [logits, b.i64([routing.k])], topK, 2);
+  const [values, indices] = b.op('TopK', [logits, b.i64([routing.k * copies])], topK, 2);
   const zeros = b.zerosLike(logits);
   return b.op1('ScatterElements', [zeros, indices!, b.softmaxLast(values!)], { axis: { int: -1 } });
 }
 
 /**
- * Emits the efficient MoR branch (mor-spec.md §2) on float32 input `x` `[..., d_in]`:
- * `u = x·A^T`, gates from the router, `z = g ⊗ u` flattened expert-major to `[..., N·r]`,
- * `delta = z · (scaling·B_exp)^T`.
+ * The one MoR branch (mor-spec.md §2) on float32 `x` `[..., d_in]`, in few, shape-agnostic kernels (no run-time
+ * shape logic, cheap per token forward and backward). Parameter-only products are graph ops: training
+ * differentiates through them, the inference form folds them into constants (`products`, pass/fold-constants.ts).
+ *
+ * ```
+ * h      = x · [A; W_g]ᵀ                           one MatMul for the down-projection and the router logits
+ * experts: [u, l] = Split(h);  g = gates(l + b_g)    [..., N] (top-k: the k largest, 0 elsewhere)
+ *          z = (u · T_u) ⊙ (g · E)                   T_u [r, N·r], E [N, N·r] 0/1: u_rep[i·r+k] = u[k], g_i
+ * copies:  [u_rep, l_rep] = Split(h · expand)        expand = diag(T_u, E)
+ *          z = u_rep ⊙ gates(l_rep + b_g·E)          = (g ⊗ u) / r (top-k over k·r copies)
+ * delta  = z · up                                   up = s·B_expᵀ [N·r, d_out], s = scaling (copies: ·r)
+ * up     = (S · Bᵀ) ⊙ (Eᵀ · ω_B) ⊙ vec(ω_A)          parameter-only: S [N·r, r] holds s at (i·r+k, k)
+ * ```
+ *
+ * `z` is `g ⊗ u` flattened expert-major. Static routing is the rank-r LoRA of mor-spec.md §3:
+ * `B_static = B ⊙ M`, `M = (g ⊙ ω_B)ᵀ · ω_A`, through {@link emitLoraBranch}.
  */
 export function emitMorBranch(
   b: GraphBuilder,
   x: string,
   p: MorParamValues,
-  routing: MorRouting,
-  dims: { n: number; r: number; dOut: number },
-): MorBranchValues {
-  const { n, r, dOut } = dims;
-  const u = b.op1('MatMul', [x, b.transpose(p.A, [1, 0])]); // [..., r]
-  const gates = routerGates(b, x, p, routing);
-  const outer = b.op1('Mul', [b.unsqueeze(gates, [-1]), b.unsqueeze(u, [-2])]); // [..., N, r]
-  const lead = b.op1('Slice', [b.op1('Shape', [u]), b.i64([0]), b.i64([-1]), b.i64([0])]);
-  const zShape = b.op1('Concat', [lead, b.i64([n * r])], { axis: { int: 0 } });
-  const z = b.op1('Reshape', [outer, zShape]); // [..., N·r]
-  return { delta: b.op1('MatMul', [z, expandedB(b, p.expert, n, r, dOut)]), gates };
-}
+  o: MorBranchOptions,
+): BranchValues {
+  const { n, r, routing } = o;
+  if (routing.mode === 'static') {
+    const gateColumn = b.f(routing.gate, [n, 1], 'gate');
+    const m = b.op1('MatMul', [b.transpose(b.op1('Mul', [p.omegaB, gateColumn]), [1, 0]), p.omegaA]);
+    const lora = emitLoraBranch(b, x, { A: p.A, B: b.op1('Mul', [p.B, m]) }, o.scaling);
+    // An initializer no node reads makes onnxruntime warn, so the constant gate exists only when exposed.
+    return { ...lora, gates: o.exposeGates ? b.f(routing.gate, undefined, 'gate') : null };
+  }
+  const nr = n * r;
+  const constant = (base: string, rows: number, cols: number, at: (i: number, k: number) => number) => {
+    const data = new Float32Array(rows * cols);
+    for (let i = 0; i < rows; i++) for (let k = 0; k < cols; k++) data[i * cols + k] = at(i, k);
+    return b.f(data, [rows, cols], base);
+  };
+  const expert = (c: number) => Math.floor(c / r); // column c of a repeated vector belongs to expert c / r
+  const rank = (c: number) => c % r;
+  const products = new Map<string, string>();
+  const product = (value: string, name: string) => (products.set(value, name), value);
+  const matmulT = (w: string, base?: string) => {
+    const wT = b.transpose(w, [1, 0]);
+    return b.op1('MatMul', [x, base ? product(wT, base) : wT]);
+  };
 
-/** Casts to float32 when the layer runs in float16 (the branch always computes in float32). */
-export function castIn(b: GraphBuilder, x: string, dtype: 'float32' | 'float16'): string {
-  return dtype === 'float16' ? b.op1('Cast', [x], { to: { int: TensorProto_DataType.FLOAT } }) : x;
-}
+  let z: string;
+  let gates: string | null = null;
+  if (o.softmaxOver === 'experts') {
+    const [u, l] = o.separateDownProjection
+      ? [matmulT(p.A), matmulT(p.routerWeight!)]
+      : b.split(matmulT(b.op1('Concat', [p.A, p.routerWeight!], { axis: { int: 0 } }), 'down'), [r, n]);
+    const g = gatesFromLogits(b, p.routerBias ? b.op1('Add', [l!, p.routerBias]) : l!, routing, 1);
+    const uRep = b.op1('MatMul', [u!, constant('tile_u', r, nr, (k, c) => Number(rank(c) === k))]);
+    const gRep = b.op1('MatMul', [g, constant('spread_gates', n, nr, (i, c) => Number(expert(c) === i))]);
+    z = b.op1('Mul', [uRep, gRep]);
+    if (o.exposeGates) gates = g;
+  } else {
+    const h = matmulT(b.op1('Concat', [p.A, p.routerWeight!], { axis: { int: 0 } }), 'down'); // [..., r + N]
+    const expand = constant('expand', r + n, 2 * nr, (k, c) =>
+      Number(k < r ? c < nr && rank(c) === k : c >= nr && expert(c - nr) === k - r),
+    );
+    const [uRep, lRep] = b.split(b.op1('MatMul', [h, product(expand, 'expand')]), [nr, nr]);
+    let logits = lRep!;
+    if (p.routerBias) {
+      const spread = constant('spread_gates', n, nr, (i, c) => Number(expert(c) === i));
+      logits = b.op1('Add', [logits, product(b.op1('MatMul', [p.routerBias, spread]), 'routerBiasRep')]);
+    }
+    const gRep = gatesFromLogits(b, logits, routing, r); // rep(g) / r
+    z = b.op1('Mul', [uRep!, gRep]);
+    if (o.exposeGates) {
+      const fromRep = constant('gates_from_rep', nr, n, (c, i) => (c === i * r ? r : 0));
+      gates = b.op1('MatMul', [gRep, product(fromRep, 'gatesFromRep')]);
+    }
+  }
 
-/** Casts the branch output back to the layer's dtype. */
-export function castOut(b: GraphBuilder, delta: string, dtype: 'float32' | 'float16'): string {
-  return dtype === 'float16' ? b.op1('Cast', [delta], { to: { int: TensorProto_DataType.FLOAT16 } }) : delta;
+  const s = o.softmaxOver === 'copies' ? o.scaling * r : o.scaling;
+  const tileB = constant('tile_b', nr, r, (c, k) => (rank(c) === k ? s : 0)); // s·Bᵀ per expert
+  const spreadB = constant('spread_omega_b', nr, n, (c, i) => Number(expert(c) === i));
+  const upB = b.op1('MatMul', [tileB, b.transpose(p.B, [1, 0])]); // [N·r, d_out]
+  const upOmegaB = b.op1('MatMul', [spreadB, p.omegaB]); // [N·r, d_out]
+  const omegaACol = b.op1('Reshape', [p.omegaA, b.i64([nr, 1])]);
+  const up = product(b.op1('Mul', [b.op1('Mul', [upB, upOmegaB]), omegaACol]), 'up');
+  return { delta: b.op1('MatMul', [z, up]), gates, products };
 }
