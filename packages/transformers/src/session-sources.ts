@@ -61,8 +61,3 @@ export async function withSessionRecording<T>(load: () => Promise<T>): Promise<T
 export function getSessionSource(session: OrtSessionLike): SessionSource | undefined {
   return sources.get(session);
 }
-
-/** Records the source of a session created elsewhere (e.g. a patched session, so it can be patched again). */
-export function setSessionSource(session: OrtSessionLike, source: SessionSource): void {
-  sources.set(session, source);
-}
