@@ -52,5 +52,24 @@ describe.skipIf(skipReason !== null)(
       expect(r.stderr.split('\n').filter((l) => l.startsWith('error:'))).toEqual([]);
       expect(JSON.parse(await readFile(r.out, 'utf8')).shape).toEqual([1, 5, 384]);
     });
+
+    it.each([
+      ['without', []],
+      ['with', ['--adapter', fixture('tiny-llama/mor-adapter')]],
+    ])(
+      'forward on a graph without a KV cache, %s an adapter, equals the CPU logits (it failed: "present.0.key" is not a valid output name)',
+      async (_, extra) => {
+        const gpu = await forward(fixture('tiny-llama'), extra);
+        expect(gpu.stderr.split('\n').filter((l) => l.startsWith('error:'))).toEqual([]);
+        expect(gpu.code).toBe(0);
+        const cpu = await forward(fixture('tiny-llama'), [...extra, '--device', 'cpu']);
+        expect(cpu.code).toBe(0);
+        const [a, b] = await Promise.all(
+          [gpu.out, cpu.out].map(async (f) => JSON.parse(await readFile(f, 'utf8')) as { data: number[] }),
+        );
+        expect(a!.data.length).toBe(5 * 384);
+        expect(Math.max(...a!.data.map((v, i) => Math.abs(v - b!.data[i]!)))).toBeLessThan(1e-4);
+      },
+    );
   },
 );

@@ -36,8 +36,9 @@ export async function withSessionRecording<T>(load: () => Promise<T>): Promise<T
     recordingClass = cls;
     originalCreate = create;
     cls.create = async function (this: unknown, ...args: unknown[]) {
-      const session = (await (create as (...a: unknown[]) => Promise<OrtSessionLike>).apply(this, args)) as
-        OrtSessionLike | undefined;
+      const run = (a: unknown[]) =>
+        (create as (...a: unknown[]) => Promise<OrtSessionLike | undefined>).apply(this, a);
+      const session = await createWithExistingOutputs(run, args);
       const [source, options] = args;
       // Only the (pathOrBytes, options) form is used by transformers.js; other overloads are not recorded.
       if (session && args.length <= 2 && (typeof source === 'string' || source instanceof Uint8Array)) {
@@ -54,6 +55,43 @@ export async function withSessionRecording<T>(load: () => Promise<T>): Promise<T
       recordingClass = undefined;
       originalCreate = undefined;
     }
+  }
+}
+
+/** onnxruntime's refusal of a `preferredOutputLocation` entry naming an output the graph does not have. */
+const UNKNOWN_OUTPUT = /"([^"]+)" is not a valid output name/;
+
+/**
+ * `create(...args)`, and when onnxruntime refuses it because `preferredOutputLocation` names outputs the graph
+ * lacks, again with only the entries the graph has. transformers.js asks for the KV cache on the GPU
+ * (`present.N.key`/`value` → `gpu-buffer`) from the config alone, also for a decoder exported without a cache
+ * (`fixtures/tiny-llama`: `logits` only), which then fails on WebGPU with `"present.0.key" is not a valid output
+ * name`. The retry opens the graph without the setting to read its outputs, and keeps that session when none of the
+ * entries exists (the usual case: no cache at all). `args[1]` is updated to the options used, so they are what
+ * gets recorded.
+ */
+async function createWithExistingOutputs(
+  create: (args: unknown[]) => Promise<OrtSessionLike | undefined>,
+  args: unknown[],
+): Promise<OrtSessionLike | undefined> {
+  try {
+    return await create(args);
+  } catch (error) {
+    const options = args[1] as OrtSessionOptions | undefined;
+    const wanted = options?.['preferredOutputLocation'];
+    const message = error instanceof Error ? error.message : String(error);
+    if (!UNKNOWN_OUTPUT.test(message) || typeof wanted !== 'object' || wanted === null) throw error;
+    const { preferredOutputLocation: _dropped, ...without } = options!;
+    const plain = await create([args[0], without, ...args.slice(2)]);
+    const outputs = new Set(plain?.outputNames ?? []);
+    const kept = Object.entries(wanted).filter(([name]) => outputs.has(name));
+    if (kept.length === 0 || !plain) {
+      args[1] = without;
+      return plain;
+    }
+    await plain.release?.();
+    args[1] = { ...without, preferredOutputLocation: Object.fromEntries(kept) };
+    return create(args);
   }
 }
 
