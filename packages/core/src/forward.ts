@@ -43,7 +43,7 @@ export interface MorForwardResult<F extends NumArray = Float32Array> {
 }
 
 /** Validates every input and returns T. */
-export function checkForwardInputs(options: MorForwardOptions): number {
+function checkForwardInputs(options: MorForwardOptions): number {
   const { x, baseWeight, baseBias, weights, config, routing, dropoutMask } = options;
   checkMorLayer(weights, config);
   const tokens = tokenCount('x', x, weights.dIn);

@@ -7,7 +7,7 @@ import type { GradContext } from './rule-context.js';
  * Transpose that swaps the last two axes: a static `perm` when the rank is known, else at run time through a
  * 3-D view `[batch…, m, n] → [B, m, n] → [B, n, m] → [batch…, n, m]` (rank ≥ 2 assumed).
  */
-export function swapLast2(c: GradContext, x: string, rank: number | undefined): string {
+function swapLast2(c: GradContext, x: string, rank: number | undefined): string {
   const { b } = c;
   if (rank !== undefined) {
     const perm = Array.from({ length: rank }, (_, i) => i);

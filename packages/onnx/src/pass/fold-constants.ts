@@ -88,9 +88,6 @@ function valueOf(t: TensorProto): FoldValue {
   return { dims: tensorDims(t), data: Float64Array.from(data) };
 }
 
-/** What {@link foldConstants} left: the constants the remaining nodes read, by the names they now have. */
-export type FoldedConstants = Map<string, FoldValue>;
-
 /**
  * Constant folding over the nodes one pass emitted (in emission order): every node whose inputs are all constants
  * — `values` (parameters not placed in the graph) or the graph's initializers that pass added (`added`) — of an op
@@ -107,7 +104,7 @@ export function foldConstants(
     labels: ReadonlyMap<string, string>;
     names: UniqueNames;
   },
-): FoldedConstants {
+): Map<string, FoldValue> {
   const known = new Map(options.values);
   const added = new Map(options.added.map((t) => [t.name, t]));
   const lookup = (name: string): FoldValue | undefined => {
@@ -127,7 +124,7 @@ export function foldConstants(
   }
   graph.node = graph.node.filter((n) => !folded.has(n));
   // The constants the rest reads: labelled ones get their name, the others stay (or become) initializers.
-  const result: FoldedConstants = new Map();
+  const result = new Map<string, FoldValue>();
   const renamed = new Map<string, string>();
   for (const node of nodes) {
     if (folded.has(node)) continue;
