@@ -83,6 +83,10 @@ step('Held-out loss with the trained adapter', [
   '--data',
   evalData,
 ]);
+console.log(
+  '\nNote: the bundled tiny-llama-kv has random weights, so the generated text below is noise by design ' +
+    '(its token ids match PyTorch exactly); the steps show the workflow, not a useful model.',
+);
 step('Generate without the adapter', [
   'generate',
   '--model',

@@ -99,6 +99,8 @@ test.describe('MoR demo', () => {
     const withAdapter = await generate(page, 'on');
     expect(withAdapter.promptIds).toEqual(golden.prompt_ids);
     expect(withAdapter.tokenIds).toEqual(golden.greedy_mor);
+    // The text is noise by design: the page says so where the text is shown.
+    await expect(page.locator('#output .weights-note')).toContainText('random weights');
     await page.screenshot({ path: testInfo.outputPath(`generate-mor-${backend}.png`), fullPage: true });
   });
 

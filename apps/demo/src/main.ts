@@ -22,6 +22,12 @@ const heatmap = byId('heatmap', HTMLDivElement);
 let backend: BackendChoice | null = null;
 let loaded: LoadedModel | null = null;
 let adapter: Adapter | null = null;
+/** The id `loaded` was loaded by. */
+let loadedId = '';
+/** The model bundled with the page: random weights, so its text is noise (a real base model replaces it later). */
+const BUNDLED_MODEL = 'tiny-llama-kv';
+const RANDOM_WEIGHTS_NOTE =
+  'The bundled tiny-llama-kv has random weights: the text below is noise by design (its token ids match PyTorch).';
 let busy = false;
 let training = false;
 const recorder = new GateRecorder();
@@ -87,6 +93,7 @@ async function load(): Promise<void> {
     if (loaded) await loaded.model.dispose();
     loaded = null;
     adapter = null;
+    loadedId = modelId;
     loaded = await loadModel({
       modelId,
       backend: backend.backend,
@@ -119,7 +126,7 @@ async function generate(): Promise<void> {
     for (const key of ['promptIds', 'tokenIds', 'adapter']) output.dataset[key] = '';
     const adapterOn = getAttachedAdapter(current.model) !== undefined;
     const result = await generateGreedy(current, { prompt, maxNewTokens });
-    renderOutput(output, result, adapterOn);
+    renderOutput(output, result, adapterOn, loadedId === BUNDLED_MODEL ? RANDOM_WEIGHTS_NOTE : undefined);
     const gates = adapterOn ? await recorder.matrix() : null;
     if (gates) {
       renderHeatmap(heatmap, {

@@ -5,7 +5,13 @@ import { el } from './dom.js';
  * Shows a generation: the text (continuation highlighted) and one chip per token with its id. The ids also go
  * into `data-prompt-ids` / `data-token-ids` (new tokens) so tests compare them with the goldens.
  */
-export function renderOutput(host: HTMLElement, result: GenerationResult, adapterOn: boolean): void {
+export function renderOutput(
+  host: HTMLElement,
+  result: GenerationResult,
+  adapterOn: boolean,
+  /** A line shown above the text, e.g. that the bundled model's weights are random. */
+  note?: string,
+): void {
   host.dataset['promptIds'] = JSON.stringify(result.promptIds);
   host.dataset['tokenIds'] = JSON.stringify(result.newIds);
   host.dataset['adapter'] = adapterOn ? 'on' : 'off';
@@ -25,5 +31,5 @@ export function renderOutput(host: HTMLElement, result: GenerationResult, adapte
     chip.title = `token ${i}: id ${id}`;
     tokens.append(chip);
   });
-  host.replaceChildren(text, meta, tokens);
+  host.replaceChildren(...(note ? [el('p', 'weights-note', note)] : []), text, meta, tokens);
 }
