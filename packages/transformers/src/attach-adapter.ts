@@ -1,5 +1,6 @@
 import type { Adapter } from '@mor/format';
 import { resolveAdapter, type AdapterInput } from './adapter-input.js';
+import { checkOptions, type OptionNames } from './check-options.js';
 import { AdapterAttachError, MorTransformersError } from './errors.js';
 import { tapGates, type GateCallback } from './gate-tap.js';
 import { buildPatchedModel, type PatchOptions } from './graph-patch.js';
@@ -48,6 +49,15 @@ interface AttachState extends AttachedAdapter {
   /** The adapted session we created (released on detach/swap). */
   readonly created: OrtSessionLike;
 }
+
+const ATTACH_OPTIONS = {
+  gate: true,
+  exposeGates: true,
+  onGates: true,
+  session: true,
+  source: true,
+  sessionOptions: true,
+} satisfies OptionNames<AttachAdapterOptions>;
 
 const attached = new WeakMap<object, AttachState>();
 const disposeHooked = new WeakSet<object>();
@@ -164,6 +174,7 @@ export async function attachAdapter(
   adapter: AdapterInput,
   options: AttachAdapterOptions = {},
 ): Promise<AttachedAdapter> {
+  checkOptions('attachAdapter', options, ATTACH_OPTIONS);
   if (attached.has(model)) {
     throw new AdapterAttachError(
       'an adapter is already attached; use swapAdapter() or detachAdapter() first',
@@ -185,6 +196,7 @@ export async function swapAdapter(
   adapter: AdapterInput,
   options: AttachAdapterOptions = {},
 ): Promise<AttachedAdapter> {
+  checkOptions('swapAdapter', options, ATTACH_OPTIONS);
   const previous = attached.get(model);
   if (!previous) return attachAdapter(model, adapter, options);
   const name = options.session ?? previous.session;

@@ -1,4 +1,5 @@
 import { cat, type PreTrainedModel, type PreTrainedTokenizer, type Tensor } from '@huggingface/transformers';
+import { checkOptions, type OptionNames } from '../check-options.js';
 import { MorInputError } from '../errors.js';
 
 /** Options of {@link generateText}. */
@@ -72,7 +73,16 @@ async function withoutKvCache<T>(model: PreTrainedModel, generate: () => Promise
  * Continues `prompt` with `model.generate()` (KV cache and all) and returns the new tokens. A decoder graph without
  * a KV cache generates too, re-reading the whole sequence each step (see {@link withoutKvCache}).
  */
+const GENERATE_TEXT_OPTIONS = {
+  model: true,
+  tokenizer: true,
+  prompt: true,
+  maxNewTokens: true,
+  greedy: true,
+} satisfies OptionNames<GenerateTextOptions>;
+
 export async function generateText(options: GenerateTextOptions): Promise<GeneratedText> {
+  checkOptions('generateText', options, GENERATE_TEXT_OPTIONS);
   const { model, tokenizer, prompt } = options;
   const maxNewTokens = options.maxNewTokens ?? 32;
   if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1) {

@@ -3,6 +3,7 @@ import { join, relative, resolve, sep } from 'node:path';
 import { mergeLora, mergeStaticGate, MergeError, type ModelProto } from '@mor/onnx';
 import { readModelFile } from '@mor/onnx/node';
 import { resolveAdapter, type AdapterInput } from '../adapter-input.js';
+import { checkOptions, type OptionNames } from '../check-options.js';
 import { MorInputError } from '../errors.js';
 import { resolveGate, type GateSpec } from '../gate-spec.js';
 import { checkOutputDir, writeDirAtomic } from './atomic-dir.js';
@@ -47,9 +48,20 @@ export interface MergeResult {
  * @throws {MorInputError} for a MoR adapter without a gate, a gate on a LoRA, or a bad output path.
  * @throws {MergeError} naming the ONNX file and the layer that cannot be merged (quantized weights).
  */
+const MERGE_OPTIONS = {
+  model: true,
+  adapter: true,
+  gate: true,
+  out: true,
+  dtype: true,
+  overwrite: true,
+  onProgress: true,
+} satisfies OptionNames<MergeAdapterIntoModelDirOptions>;
+
 export async function mergeAdapterIntoModelDir(
   options: MergeAdapterIntoModelDirOptions,
 ): Promise<MergeResult> {
+  checkOptions('mergeAdapterIntoModelDir', options, MERGE_OPTIONS);
   const modelDir = resolve(options.model);
   const out = resolve(options.out);
   if (out === modelDir || out.startsWith(`${modelDir}${sep}`) || modelDir.startsWith(`${out}${sep}`)) {

@@ -1,5 +1,6 @@
 import { forwardLogits } from '../forward-logits.js';
 import { resolveAdapter, type AdapterInput } from '../adapter-input.js';
+import { checkOptions, type OptionNames } from '../check-options.js';
 import { MorInputError } from '../errors.js';
 import { loadModel } from './load-model.js';
 import { readTokenRows } from './read-token-rows.js';
@@ -42,7 +43,19 @@ const GATE_PREFIX = 'mor_gates.';
  * mean is the natural fixed gate for merging or exporting the adapter (mor-spec.md §1, static routing: "the
  * mean gate over a data set"); with `saveAs` it is stored in the adapter's `static_gates`.
  */
+const ROUTER_STATISTICS_OPTIONS = {
+  model: true,
+  adapter: true,
+  data: true,
+  maxLength: true,
+  device: true,
+  dtype: true,
+  saveAs: true,
+  onProgress: true,
+} satisfies OptionNames<RouterStatisticsOptions>;
+
 export async function routerStatistics(options: RouterStatisticsOptions): Promise<RouterStatistics> {
+  checkOptions('routerStatistics', options, ROUTER_STATISTICS_OPTIONS);
   const adapter = await resolveAdapter(options.adapter);
   if (adapter.kind !== 'mor')
     throw new MorInputError('router statistics need a MoR adapter (a LoRA has no router)');

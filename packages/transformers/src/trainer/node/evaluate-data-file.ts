@@ -1,4 +1,5 @@
 import { AutoTokenizer } from '@huggingface/transformers';
+import { checkOptions, type OptionNames } from '../../check-options.js';
 import { loadModel, taskFromConfig } from '../../node/load-model.js';
 import { readModelConfig, resolveModelSource, useModelSource } from '../../node/model-source.js';
 import type { AdapterInput } from '../../adapter-input.js';
@@ -34,9 +35,21 @@ function intOrNull(v: unknown): number | null {
  * adapter if given, on a data file, through transformers.js inference (so KV-cache exports, fp16 files and every
  * device work). Rows are checked first; a bad one fails with `FILE:LINE: problem` before the model loads.
  */
+const EVALUATE_DATA_FILE_OPTIONS = {
+  model: true,
+  data: true,
+  adapter: true,
+  task: true,
+  maxLength: true,
+  batchSize: true,
+  device: true,
+  dtype: true,
+} satisfies OptionNames<EvaluateDataFileOptions>;
+
 export async function evaluateDataFile(
   o: EvaluateDataFileOptions,
 ): Promise<EvalMetrics & { task: TrainTask }> {
+  checkOptions('evaluateDataFile', o, EVALUATE_DATA_FILE_OPTIONS);
   // Data first (tokenizer and config are cheap), so a bad row fails before the model is loaded.
   const source = await resolveModelSource(o.model);
   const config = await readModelConfig(source);

@@ -1,5 +1,6 @@
 import { saveAdapter } from '@mor/format/node';
 import type { Adapter } from '@mor/format';
+import { checkOptions, type OptionNames } from '../../check-options.js';
 import { writeDirAtomic } from '../../node/atomic-dir.js';
 import { defaultTargets } from '../default-targets.js';
 import { TrainConfigError } from '../errors.js';
@@ -23,7 +24,22 @@ export interface InitAdapterDirOptions extends Omit<
  * Writes a freshly initialised adapter for a model (`mor init`): target layers and their shapes from the graph,
  * seeded init (mor-spec.md §1), `task_type` from the model's head. The directory appears whole or not at all.
  */
+const INIT_ADAPTER_DIR_OPTIONS = {
+  model: true,
+  out: true,
+  targets: true,
+  rank: true,
+  alpha: true,
+  experts: true,
+  topK: true,
+  routerBias: true,
+  dropout: true,
+  seed: true,
+  kind: true,
+} satisfies OptionNames<InitAdapterDirOptions>;
+
 export async function initAdapterDir(o: InitAdapterDirOptions): Promise<Adapter> {
+  checkOptions('initAdapterDir', o, INIT_ADAPTER_DIR_OPTIONS);
   const m = await openTrainingModel(o.model);
   const targets = o.targets ?? defaultTargets(m.config['model_type']);
   if (!targets)

@@ -26,7 +26,14 @@ import { setInitializers, writeFullModelDir } from './full-model-dir.js';
 import { readDataFile, type DataFile } from './read-data-file.js';
 import { rotateCheckpoints } from './rotate-checkpoints.js';
 import { buildTrainingSummary, trainingSummaryJson, writeTrainingSummary } from './training-summary.js';
-import { optimizerSpec, resultSettings, scheduleFor, type TrainAdapterOptions } from './training-settings.js';
+import { checkOptions } from '../../check-options.js';
+import {
+  optimizerSpec,
+  resultSettings,
+  scheduleFor,
+  TRAIN_ADAPTER_OPTIONS,
+  type TrainAdapterOptions,
+} from './training-settings.js';
 
 export type { TrainAdapterOptions } from './training-settings.js';
 
@@ -114,12 +121,14 @@ function evalOptions(m: TrainingModel, examples: Example[], batchSize: number) {
  * holds the lock file {@link TRAIN_LOCK_FILE}: a second run into the same directory is refused, naming the PID
  * holding it; the lock of a run that was killed is taken over, with a note.
  *
+ * @throws {MorInputError} for an option it does not know (`max_steps`: did you mean `maxSteps`?).
  * @throws {DirLockedError} when another live run holds `out`'s lock.
  */
 export async function trainAdapter(
   o: TrainAdapterOptions,
   hooks: TrainAdapterHooks = {},
 ): Promise<TrainAdapterResult> {
+  checkOptions('trainAdapter', o, TRAIN_ADAPTER_OPTIONS);
   // One run at a time writes into `out`: a second is refused at once, before it loads anything.
   const created = await mkdir(o.out, { recursive: true });
   const lock = await lockDir(o.out, {

@@ -1,5 +1,6 @@
 import type { LrSchedule } from '@mor/onnx';
 import type { TrainTask } from '../data/encode-rows.js';
+import type { OptionNames } from '../../check-options.js';
 import { TrainConfigError } from '../errors.js';
 import type { OptimizerSpec } from '../session-types.js';
 
@@ -65,6 +66,41 @@ export interface TrainAdapterOptions {
   /** Continue from a checkpoint directory; the result equals an uninterrupted run's. */
   resume?: string;
 }
+
+/** The option names of {@link TrainAdapterOptions}, checked at run time by `trainAdapter`. */
+export const TRAIN_ADAPTER_OPTIONS = {
+  model: true,
+  data: true,
+  out: true,
+  task: true,
+  method: true,
+  init: true,
+  targets: true,
+  rank: true,
+  alpha: true,
+  experts: true,
+  topK: true,
+  routerBias: true,
+  optimizer: true,
+  lr: true,
+  weightDecay: true,
+  maxGradNorm: true,
+  schedule: true,
+  warmupSteps: true,
+  batchSize: true,
+  gradAccum: true,
+  maxSteps: true,
+  epochs: true,
+  maxLength: true,
+  seed: true,
+  shuffle: true,
+  device: true,
+  evalData: true,
+  evalBatchSize: true,
+  saveEvery: true,
+  saveTotalLimit: true,
+  resume: true,
+} satisfies OptionNames<TrainAdapterOptions>;
 
 /** The resolved optimizer for the session. */
 export function optimizerSpec(o: TrainAdapterOptions): OptimizerSpec {
