@@ -10,6 +10,7 @@ import {
   reduceSumGrad,
   scatterFlat,
 } from './rule-helpers.js';
+import { matmulNBitsGrad } from './quantized-grads.js';
 
 export type { GradContext, GradientRule } from './rule-context.js';
 
@@ -219,7 +220,12 @@ export const GRADIENT_RULES: ReadonlyMap<string, GradientRule> = new Map<string,
       },
     },
     ScatterElements: { grad: scatterElementsGrad },
-  }).map(([opType, rule]): [string, GradientRule] => [`:${opType}`, rule]),
+  })
+    .map(([opType, rule]): [string, GradientRule] => [`:${opType}`, rule])
+    .concat([
+      // Frozen quantized base layers (QLoRA): dx through the dequantized weight, none for the packed data.
+      ['com.microsoft:MatMulNBits', { grad: matmulNBitsGrad }],
+    ]),
 );
 
 /**

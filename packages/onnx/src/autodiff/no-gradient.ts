@@ -49,6 +49,8 @@ export const NO_GRADIENT: ReadonlyMap<string, 'all' | readonly number[]> = new M
     'BitwiseXor',
     'BitwiseNot',
   ].map((op): [string, 'all'] => [`:${op}`, 'all']),
+  // Embeddings of a frozen quantized base: nothing trainable feeds them (data, scales and indices are constants).
+  ['com.microsoft:GatherBlockQuantized', 'all'],
   [':TopK', [1]],
   [':Dropout', [1]],
   [':Unique', [1, 2, 3]],

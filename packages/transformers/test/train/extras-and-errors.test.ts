@@ -67,13 +67,13 @@ describe('TrainSession errors', () => {
     );
   });
 
-  it('an op without a gradient rule on the path names its node (4-bit MatMulNBits after the adapter)', async () => {
-    const built = buildLlama({ hidden: 64, layers: 2, withoutKvCache: true, quantize: 'matmulnbits' });
+  it('an op without a gradient rule on the path names its node (int8 MatMulInteger after the adapter)', async () => {
+    const built = buildLlama({ hidden: 64, layers: 2, withoutKvCache: true, quantize: 'dynamic-int8' });
     const adapter = randomMorAdapter(built, { r: 2, experts: 2, targets: ['layers.0.mlp.down_proj'] });
     const run = TrainSession.create(options(adapter, { model: built.onnx }));
     await expect(run).rejects.toThrow(TrainSetupError);
     await expect(TrainSession.create(options(adapter, { model: built.onnx }))).rejects.toThrow(
-      /no gradient rule for MatMulNBits \(com\.microsoft\) node "\/model\/layers\.1\/[^"]+"/,
+      /no gradient rule for MatMulInteger \(ai\.onnx\) node "\/model\/layers\.1\/[^"]+"/,
     );
   });
 

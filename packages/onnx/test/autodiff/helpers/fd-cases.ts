@@ -1,5 +1,6 @@
 import { TensorProto_DataType as DataType } from 'onnx-buf';
 import { decomposeFusedOps } from '../../../src/autodiff/decompose.js';
+import { floatTensor, rawTensor } from '../../../src/graph/tensor-data.js';
 import type { AttrValue } from './onnx-model.js';
 import type { FdCase } from './gradient-check.js';
 import { node } from './onnx-model.js';
@@ -76,6 +77,49 @@ const decomposed = (
   outputs: ['y'],
   prepare: (g) => void decomposeFusedOps(g, { floatType: DataType.FLOAT }),
 });
+
+/**
+ * com.microsoft MatMulNBits `y = a · dequant(B)ᵀ` over a fixed random packed weight `[N, nBlocks, blob]` (K not a
+ * multiple of the block: the last block is padded); zero points packed (uint8), in float, or absent (2^(bits−1)).
+ */
+function matmulNBits(bits: 2 | 4, zeroPoints: 'packed' | 'float' | 'none'): FdCase {
+  const [k, n, blockSize] = [40, 3, 32];
+  const nBlocks = Math.ceil(k / blockSize);
+  const perByte = 8 / bits;
+  const bytes = (count: number, salt: number) =>
+    Uint8Array.from({ length: count }, (_, i) => (i * 37 + salt * 11 + 5) % 256);
+  const packed = bytes((n * nBlocks * blockSize) / perByte, 1);
+  const scales = Array.from({ length: n * nBlocks }, (_, i) => 0.05 + 0.01 * i);
+  const inputs = ['a', 'B', 's'];
+  const initializers = [
+    rawTensor('B', [n, nBlocks, blockSize / perByte], packed),
+    floatTensor('s', [n * nBlocks], scales),
+  ];
+  if (zeroPoints === 'packed') {
+    initializers.push(
+      rawTensor('zp', [n * Math.ceil(nBlocks / perByte)], bytes(n * Math.ceil(nBlocks / perByte), 2)),
+    );
+    inputs.push('zp');
+  } else if (zeroPoints === 'float') {
+    initializers.push(
+      floatTensor(
+        'zp',
+        [n * nBlocks],
+        Array.from({ length: n * nBlocks }, (_, i) => 100 + i),
+      ),
+    );
+    inputs.push('zp');
+  }
+  return {
+    op: 'com.microsoft:MatMulNBits',
+    label: `MatMulNBits ${bits}-bit, zero points ${zeroPoints}`,
+    inputs: { a: [2, 2, k] },
+    float32: true, // onnxruntime's MatMulNBits has float and float16 kernels only
+    initializers,
+    nodes: [node('MatMulNBits', inputs, ['y'], { K: k, N: n, bits, block_size: blockSize }, 'com.microsoft')],
+    outputs: ['y'],
+  };
+}
 
 export const FD_CASES: FdCase[] = [
   binary('Add', [2, 3], [2, 3]),
@@ -326,4 +370,7 @@ export const FD_CASES: FdCase[] = [
   { ...decomposed('Gelu', '', { x: [2, 3] }, { approximate: 'tanh' }, [-2, 2]), opset: 20 },
   decomposed('FastGelu', 'com.microsoft', { x: [2, 3], bias: [3] }, {}, [-2, 2]),
   decomposed('QuickGelu', 'com.microsoft', { x: [2, 3] }, { alpha: { f: 1.5 } }, [-2, 2]),
+  matmulNBits(4, 'packed'),
+  matmulNBits(4, 'none'),
+  matmulNBits(2, 'float'),
 ];
