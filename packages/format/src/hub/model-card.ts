@@ -1,3 +1,4 @@
+import { morScaling } from '@mor/core';
 import { adapterParameterCount } from '../adapter/param-count.js';
 import type { Adapter } from '../adapter/types.js';
 import type { TrainingSummary } from './training-summary.js';
@@ -87,7 +88,7 @@ function adapterTable(adapter: Adapter, baseModel: string | null | undefined): s
       ['target modules', config.targets.map(code).join(', ')],
       ['adapted layers', String(adapter.layers.size)],
       ['rank r', String(config.r)],
-      ['lora_alpha', `${config.alpha} (scaling ${round(config.alpha / config.r)})`],
+      ['lora_alpha', `${config.alpha} (scaling ${round(morScaling(config))})`],
       ['experts', String(config.experts)],
       ['routing', routing(config.topK, config.experts, config.routerBias)],
     );
