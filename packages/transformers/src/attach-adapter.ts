@@ -98,9 +98,13 @@ function sourceOf(base: OrtSessionLike, name: string, options: AttachAdapterOpti
     return { source: options.source, options: options.sessionOptions ?? recorded?.options ?? fallback };
   }
   if (!recorded) {
+    // transformers.js keeps no file name, model id or bytes on the model or its sessions (its config has no
+    // _name_or_path), so a model loaded elsewhere cannot be traced back to its file: say exactly what is needed.
     throw new AdapterAttachError(
-      'transformers.js does not keep the ONNX file of a loaded model; load it with loadWithAdapter() or ' +
-        'pipelineWithAdapter() (or inside withSessionRecording()), or pass { source } with the model file',
+      'transformers.js keeps neither the ONNX file nor the session options of a loaded model, so this one ' +
+        'cannot be adapted as it is: load it with loadWithAdapter() or pipelineWithAdapter() (or inside ' +
+        'withSessionRecording()), or pass { source } with the file the session was created from (in Node its ' +
+        `path, e.g. MODEL_DIR/onnx/model.onnx for dtype fp32; in the browser its bytes)`,
       name,
     );
   }
