@@ -1,6 +1,6 @@
 import { attend, dimOf, mergeHeads, paddingMaskBias, splitHeads } from './attention.js';
 import { createContext, embeddingTable, geluErf, layerNorm, linear } from './blocks.js';
-import { DType, ModelBuilderError, constI64 } from './model-graph.js';
+import { DType, ModelSpecError, constI64 } from './model-graph.js';
 import { wordPieceTokenizer, wordPieceTokenizerConfig, wordPieceVocab } from './tokenizers.js';
 import type { BuiltModel, CommonOptions } from './types.js';
 
@@ -32,10 +32,10 @@ export function buildBertForSequenceClassification(opts: BertOptions = {}): Buil
   const maxPos = opts.maxPositions ?? 128;
   const headDim = hidden / heads;
   if (!Number.isInteger(headDim))
-    throw new ModelBuilderError(`hidden ${hidden} not divisible by heads ${heads}`, { hidden, heads });
+    throw new ModelSpecError(`hidden ${hidden} not divisible by heads ${heads}`, { hidden, heads });
   if (vocab < tokVocab)
-    throw new ModelBuilderError(`vocab ${vocab} is smaller than the tokenizer's ${tokVocab}`, { vocab });
-  if (labels.length < 1) throw new ModelBuilderError('at least one label is needed', { labels });
+    throw new ModelSpecError(`vocab ${vocab} is smaller than the tokenizer's ${tokVocab}`, { vocab });
+  if (labels.length < 1) throw new ModelSpecError('at least one label is needed', { labels });
 
   const ctx = createContext(opts, (m) => m.startsWith('bert.encoder.'));
   const { g } = ctx;

@@ -1,4 +1,4 @@
-import { ModelBuilderError, constF32, createModelGraph } from './model-graph.js';
+import { ModelSpecError, constF32, createModelGraph } from './model-graph.js';
 import { emitDynamicInt8MatMul, emitMatMulNBits } from './quantize.js';
 import { SeededRng } from './rng.js';
 import type { BuildContext, CommonOptions, LinearInfo } from './types.js';
@@ -6,7 +6,7 @@ import type { BuildContext, CommonOptions, LinearInfo } from './types.js';
 /** Start a model: graph, PRNG and the quantization choice. */
 export function createContext(opts: CommonOptions, isBlockLinear: (module: string) => boolean): BuildContext {
   if (opts.quantize !== undefined && opts.quantize !== 'matmulnbits' && opts.quantize !== 'dynamic-int8') {
-    throw new ModelBuilderError(`unknown quantize mode ${String(opts.quantize)}`, {
+    throw new ModelSpecError(`unknown quantize mode ${String(opts.quantize)}`, {
       quantize: opts.quantize,
     });
   }

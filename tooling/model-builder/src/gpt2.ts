@@ -1,6 +1,6 @@
 import { attend, causalMaskBias, mergeHeads, splitHeads } from './attention.js';
 import { createContext, embeddingTable, geluTanh, layerNorm, linear, transpose2d } from './blocks.js';
-import { DType, ModelBuilderError, constI64 } from './model-graph.js';
+import { DType, ModelSpecError, constI64 } from './model-graph.js';
 import { TIED_EMBEDDING_STD } from './rotary-decoder.js';
 import { BPE_SPECIAL, BPE_VOCAB_SIZE, bpeTokenizerConfig, byteLevelBpeTokenizer } from './tokenizers.js';
 import type { BuildContext, BuiltModel, CommonOptions } from './types.js';
@@ -61,13 +61,13 @@ export function buildGpt2(opts: Gpt2Options = {}): BuiltModel {
   const form = opts.conv1dForm ?? 'matmul';
   const headDim = hidden / heads;
   if (!Number.isInteger(headDim))
-    throw new ModelBuilderError(`hidden ${hidden} not divisible by heads ${heads}`, { hidden, heads });
+    throw new ModelSpecError(`hidden ${hidden} not divisible by heads ${heads}`, { hidden, heads });
   if (vocab < BPE_VOCAB_SIZE)
-    throw new ModelBuilderError(`vocab ${vocab} is smaller than the tokenizer's ${BPE_VOCAB_SIZE}`, {
+    throw new ModelSpecError(`vocab ${vocab} is smaller than the tokenizer's ${BPE_VOCAB_SIZE}`, {
       vocab,
     });
   if (form === 'gemm' && opts.quantize)
-    throw new ModelBuilderError('conv1dForm "gemm" cannot be quantized', { quantize: opts.quantize });
+    throw new ModelSpecError('conv1dForm "gemm" cannot be quantized', { quantize: opts.quantize });
 
   const ctx = createContext(opts, (m) => m.startsWith('transformer.h.'));
   const { g } = ctx;

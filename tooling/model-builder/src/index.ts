@@ -4,7 +4,7 @@ export { buildGpt2, type Gpt2Options } from './gpt2.js';
 export { buildBertForSequenceClassification, type BertOptions } from './bert.js';
 export type { RotaryDecoderOptions } from './rotary-decoder.js';
 export { writeModelDir } from './write-model-dir.js';
-export { ModelBuilderError } from './model-graph.js';
+export { ModelSpecError } from './model-graph.js';
 export {
   dequantizeNBits,
   quantizeInt8,

@@ -19,13 +19,13 @@ export type DTypeCode = (typeof DType)[keyof typeof DType];
 export const INT64_MAX = 9223372036854775807n;
 
 /** Thrown when a builder is asked for something inconsistent (duplicate names, bad options). */
-export class ModelBuilderError extends Error {
+export class ModelSpecError extends Error {
   constructor(
     message: string,
     readonly context: Record<string, unknown> = {},
   ) {
     super(message);
-    this.name = 'ModelBuilderError';
+    this.name = 'ModelSpecError';
   }
 }
 
@@ -63,7 +63,7 @@ export function createModelGraph(firstExportId = 600): ModelGraph {
   const domains = new Map<string, number>([['', DEFAULT_OPSET]]);
   let exportCounter = firstExportId;
   const claim = (name: string) => {
-    if (names.has(name)) throw new ModelBuilderError(`duplicate tensor name ${name}`, { name });
+    if (names.has(name)) throw new ModelSpecError(`duplicate tensor name ${name}`, { name });
     return names.claim(name);
   };
   return {
@@ -82,7 +82,7 @@ export function createModelGraph(firstExportId = 600): ModelGraph {
     initializer(name, dims, data, dtype) {
       const expected = dims.reduce((a, b) => a * b, 1);
       if (expected !== data.length)
-        throw new ModelBuilderError(`initializer ${name}: ${data.length} values for shape [${dims}]`, {
+        throw new ModelSpecError(`initializer ${name}: ${data.length} values for shape [${dims}]`, {
           name,
           dims,
         });

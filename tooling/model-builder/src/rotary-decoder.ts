@@ -10,7 +10,7 @@ import {
   splitHeads,
 } from './attention.js';
 import { createContext, embeddingTable, linear, rmsNorm, sharedOnes, transpose2d } from './blocks.js';
-import { DType, ModelBuilderError, constI64 } from './model-graph.js';
+import { DType, ModelSpecError, constI64 } from './model-graph.js';
 import type { CommonOptions, LinearInfo } from './types.js';
 
 /** Std of tied embedding tables (see the comment where it is used). */
@@ -74,15 +74,15 @@ export function resolveRotaryDims(
     rmsNormEps: opts.rmsNormEps ?? flavour.defaultEps,
   };
   if (!Number.isInteger(dims.headDim) || dims.headDim % 2 !== 0) {
-    throw new ModelBuilderError(`hidden ${hidden} must split into ${heads} heads of an even size`, {
+    throw new ModelSpecError(`hidden ${hidden} must split into ${heads} heads of an even size`, {
       hidden,
       heads,
     });
   }
   if (heads % kvHeads !== 0)
-    throw new ModelBuilderError(`heads ${heads} not a multiple of kvHeads ${kvHeads}`, { heads, kvHeads });
+    throw new ModelSpecError(`heads ${heads} not a multiple of kvHeads ${kvHeads}`, { heads, kvHeads });
   if (dims.vocab < minVocab) {
-    throw new ModelBuilderError(`vocab ${dims.vocab} is smaller than the tokenizer's ${minVocab}`, {
+    throw new ModelSpecError(`vocab ${dims.vocab} is smaller than the tokenizer's ${minVocab}`, {
       vocab: dims.vocab,
       minVocab,
     });

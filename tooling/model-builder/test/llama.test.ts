@@ -1,6 +1,6 @@
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { buildLlama, ModelBuilderError } from '../src/index.js';
+import { buildLlama, ModelSpecError } from '../src/index.js';
 import { decode, decoderForward, maxAbsDiff } from './helpers.js';
 
 describe('buildLlama graph form', () => {
@@ -96,8 +96,8 @@ describe('buildLlama graph form', () => {
     expect(maxAbsDiff(withKv.logits, noKv.logits)).toBeLessThan(1e-5);
   });
 
-  it('refuses inconsistent sizes with a ModelBuilderError', () => {
-    expect(() => buildLlama({ vocab: 100 })).toThrow(ModelBuilderError);
+  it('refuses inconsistent sizes with a ModelSpecError', () => {
+    expect(() => buildLlama({ vocab: 100 })).toThrow(ModelSpecError);
     expect(() => buildLlama({ heads: 4, kvHeads: 3 })).toThrow(/kvHeads/);
     expect(() => buildLlama({ hidden: 60, heads: 4 })).toThrow(/even size/);
   });

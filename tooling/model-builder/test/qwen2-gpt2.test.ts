@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildGpt2, buildQwen2, ModelBuilderError } from '../src/index.js';
+import { buildGpt2, buildQwen2, ModelSpecError } from '../src/index.js';
 import { decode } from './helpers.js';
 
 function floats(t: { rawData: Uint8Array }): Float32Array {
@@ -88,6 +88,6 @@ describe('buildGpt2 graph form', () => {
       'transformer.h.0.attn.c_attn.bias',
     ]);
     expect(gemm.linears.filter((l) => l.form === 'gemm').length).toBe(8);
-    expect(() => buildGpt2({ conv1dForm: 'gemm', quantize: 'matmulnbits' })).toThrow(ModelBuilderError);
+    expect(() => buildGpt2({ conv1dForm: 'gemm', quantize: 'matmulnbits' })).toThrow(ModelSpecError);
   });
 });

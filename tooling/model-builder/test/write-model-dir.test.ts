@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildLlama, ModelBuilderError, writeModelDir } from '../src/index.js';
+import { buildLlama, ModelSpecError, writeModelDir } from '../src/index.js';
 import { tempModelRoot } from './helpers.js';
 
 describe('writeModelDir and the CLI', () => {
@@ -33,7 +33,7 @@ describe('writeModelDir and the CLI', () => {
   });
 
   it('rejects an unknown quantize mode', () => {
-    expect(() => buildLlama({ quantize: 'int3' as never })).toThrow(ModelBuilderError);
+    expect(() => buildLlama({ quantize: 'int3' as never })).toThrow(ModelSpecError);
   });
 
   it('bin/build-model.mjs builds a loadable model from flags', async () => {
