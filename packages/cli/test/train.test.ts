@@ -117,7 +117,7 @@ describe('mor train', () => {
     expect(await readdir(dir)).toEqual(['bad.jsonl']);
   });
 
-  it('a model with only quantized graphs is refused in one line that lists what it has', async () => {
+  it('a model without the fp32 graph is refused in one line that lists the dtypes it has', async () => {
     const dir = await scratch();
     const model = join(dir, 'q4-only');
     await mkdir(join(model, 'onnx'), { recursive: true });
@@ -135,8 +135,8 @@ describe('mor train', () => {
     ]);
     expect(r.code).not.toBe(0);
     expect(r.stderr.trim()).toBe(
-      `error: ${join(model, 'onnx', 'model.onnx')} is missing: training needs the fp32 graph (this model has only ` +
-        'model_q4.onnx; quantized and fp16 exports cannot be trained through)',
+      `error: ${join(model, 'onnx', 'model.onnx')} is missing: no fp32 graph to train (this model has dtypes q4; ` +
+        'pick one with --dtype)',
     );
   });
 

@@ -6,6 +6,7 @@ import { CliError } from '../errors.js';
 import type { Output } from '../output.js';
 import {
   deviceOption,
+  dtypeOption,
   modelOption,
   optionalPositiveInt,
   optionalString,
@@ -53,6 +54,7 @@ function trainOptions(options: Record<string, unknown>): TrainAdapterOptions {
   set('epochs', optionalPositiveInt(options, 'epochs', '--epochs'));
   set('maxLength', optionalPositiveInt(options, 'maxLength', '--max-length'));
   set('device', optionalString(options, 'device'));
+  set('dtype', optionalString(options, 'dtype'));
   set('evalData', optionalString(options, 'evalData'));
   set('saveEvery', optionalPositiveInt(options, 'saveEvery', '--save-every'));
   set('saveTotalLimit', optionalPositiveInt(options, 'saveTotalLimit', '--save-total-limit'));
@@ -157,6 +159,7 @@ export const trainCommand: CommandSpec = {
     { flags: '--epochs <n>', description: 'passes over the data when --max-steps is not given (default 3)' },
     { flags: '--max-length <n>', description: 'truncate rows to n tokens (special tokens kept)' },
     deviceOption,
+    dtypeOption,
     { flags: '--eval-data <file.jsonl>', description: 'held-out rows scored before and after training' },
     { flags: '--save-every <n>', description: 'write OUT/checkpoint-STEP every n steps' },
     {

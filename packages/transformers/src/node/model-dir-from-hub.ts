@@ -3,6 +3,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { PULL_MANIFEST_FILE, pullRepoFiles } from '@mor/format/node';
 import { MorInputError } from '../errors.js';
+import { notHereNorOnHub } from './not-here-error.js';
+import { DTYPE_SUFFIXES } from './onnx-model-files.js';
 
 /** Files of a transformers.js model repository that training needs besides the ONNX graph, when present. */
 const SIDE_FILES = new Set([
@@ -12,9 +14,10 @@ const SIDE_FILES = new Set([
   'tokenizer_config.json',
   'special_tokens_map.json',
 ]);
-/** The fp32 graph training differentiates, and its external data files (transformers.js naming). */
-const TRAINING_GRAPH = 'onnx/model.onnx';
-const isGraphData = (path: string) => /^onnx\/model\.onnx_data(_\d+)?$/.test(path);
+/** The graph training differentiates for a transformers.js dtype (`onnx/model_q4.onnx` for q4), and its data files. */
+const trainingGraph = (dtype = 'fp32') => `onnx/model${DTYPE_SUFFIXES[dtype] ?? ''}.onnx`;
+const isGraphData = (graph: string, path: string) =>
+  path.startsWith(`${graph}_data`) && /^(_\d+)?$/.test(path.slice(graph.length + 5));
 
 /** Where models pulled by id are kept: `$MOR_CACHE/models`, else `~/.cache/mor/models`. */
 function modelCacheDir(repo: string, revision: string): string {
@@ -24,24 +27,25 @@ function modelCacheDir(repo: string, revision: string): string {
   return join(root, repo.replace('/', '--'), revision.replace(/[^\w.-]/g, '_'));
 }
 
-function selectTrainingFiles(repo: string, paths: string[]): string[] {
-  for (const required of ['config.json', TRAINING_GRAPH]) {
+function selectTrainingFiles(repo: string, paths: string[], dtype: string | undefined): string[] {
+  const graph = trainingGraph(dtype);
+  for (const required of ['config.json', graph]) {
     if (!paths.includes(required))
       throw new MorInputError(
-        `${repo} has no ${required}: training needs a transformers.js model repository with the fp32 graph`,
+        `${repo} has no ${required}: training needs a transformers.js model repository with the ${dtype ?? 'fp32'} graph`,
       );
   }
-  return paths.filter((p) => SIDE_FILES.has(p) || p === TRAINING_GRAPH || isGraphData(p));
+  return paths.filter((p) => SIDE_FILES.has(p) || p === graph || isGraphData(graph, p));
 }
 
 /**
  * A local directory holding what training needs of the Hub model `id` (`owner/name`, optionally
- * `owner/name@revision`): config, tokenizer files and `onnx/model.onnx` with its external data, pulled into the
+ * `owner/name@revision`): config, tokenizer files and the graph of `dtype` (`onnx/model.onnx` for fp32, the default) with its external data, pulled into the
  * cache (`$MOR_CACHE/models`, else `~/.cache/mor/models`; `HF_ENDPOINT`, `HF_TOKEN`). Files a previous pull
  * fetched with the same content are not downloaded again; when the Hub cannot be reached, an earlier complete
  * pull of the same revision serves (offline use).
  */
-export async function modelDirFromHub(id: string): Promise<string> {
+export async function modelDirFromHub(id: string, dtype?: string): Promise<string> {
   const [repo, revision = 'main'] = id.split('@') as [string, string | undefined];
   const out = modelCacheDir(repo, revision);
   const token = process.env['HF_TOKEN'];
@@ -50,7 +54,7 @@ export async function modelDirFromHub(id: string): Promise<string> {
       repo,
       revision,
       out,
-      select: (paths) => selectTrainingFiles(repo, paths),
+      select: (paths) => selectTrainingFiles(repo, paths, dtype),
       ...(process.env['HF_ENDPOINT'] ? { hubUrl: process.env['HF_ENDPOINT'] } : {}),
       ...(token ? { accessToken: token } : {}),
     });
@@ -59,8 +63,6 @@ export async function modelDirFromHub(id: string): Promise<string> {
     if (error instanceof MorInputError) throw error;
     // The manifest is written after the last file: its presence means an earlier pull completed.
     if (await stat(join(out, PULL_MANIFEST_FILE)).catch(() => null)) return out;
-    throw new MorInputError(
-      `model "${id}" is not a local directory, and pulling it from the Hub failed: ${(error as Error).message}`,
-    );
+    throw notHereNorOnHub('model', id, error);
   }
 }

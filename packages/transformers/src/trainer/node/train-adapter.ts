@@ -156,7 +156,7 @@ async function trainInto(o: TrainAdapterOptions, hooks: TrainAdapterHooks): Prom
   const limit = o.saveTotalLimit;
   if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1))
     throw new TrainConfigError(`save total limit must be an integer ≥ 1, got ${limit}`);
-  const m = await openTrainingModel(o.model, o.task);
+  const m = await openTrainingModel(o.model, o.task, o.dtype);
   const encode = {
     task: m.task,
     tokenizer: m.tokenizer,

@@ -6,8 +6,13 @@ import type { OptimizerSpec } from '../session-types.js';
 
 /** Options of `trainAdapter` (docs/cli.md `mor train`); every field but `model`, `data`, `out` has a default. */
 export interface TrainAdapterOptions {
-  /** Local transformers.js model directory; the training graph is its `onnx/model.onnx`. */
+  /** Local transformers.js model directory (or Hub id); the training graph is its `onnx/model.onnx`. */
   model: string;
+  /**
+   * transformers.js dtype of the graph to train through (default fp32: `onnx/model.onnx`); `q4` trains through
+   * `onnx/model_q4.onnx`, its 4-bit base frozen (QLoRA). fp16 and q4f16 are refused (not yet trainable).
+   */
+  dtype?: string;
   /** JSONL training data (docs/cli.md "Data rows"). */
   data: string;
   /** Output directory: the adapter, training_summary.json and `checkpoint-STEP/` folders. */
@@ -100,6 +105,7 @@ export const TRAIN_ADAPTER_OPTIONS = {
   saveEvery: true,
   saveTotalLimit: true,
   resume: true,
+  dtype: true,
 } satisfies OptionNames<TrainAdapterOptions>;
 
 /** The resolved optimizer for the session. */
