@@ -199,7 +199,7 @@ describe('mor push / mor pull', () => {
     );
     expectOneLineError(
       absent,
-      /^error: cannot load adapter from "tester\/absent": no local directory .*not found/,
+      /^error: cannot load adapter from "tester\/absent": not a local directory, and pulling it from the Hub failed: .*not found/,
     );
   });
 

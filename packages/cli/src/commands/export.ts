@@ -1,5 +1,6 @@
 import { exportPeftLora } from '@mor/format';
-import { loadAdapter, saveAdapter } from '@mor/format/node';
+import { saveAdapter } from '@mor/format/node';
+import { loadAdapterDir } from '@mor/transformers/node';
 import { resolveGate } from '@mor/transformers';
 import { jsonOption, type CommandSpec } from '../command.js';
 import { CliError } from '../errors.js';
@@ -26,7 +27,7 @@ export const exportCommand: CommandSpec = {
       throw new CliError(`unknown export format "${to}": expected one of ${TARGETS.join(', ')}`);
     }
     const dir = requiredString(options, 'adapter');
-    const adapter = await loadAdapter(dir);
+    const adapter = await loadAdapterDir(dir);
     if (adapter.kind !== 'mor')
       throw new CliError(`${dir} is already a LoRA adapter; only MoR adapters are exported`);
     const spec = optionalString(options, 'gate');

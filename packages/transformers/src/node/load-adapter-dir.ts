@@ -4,9 +4,7 @@ import { join } from 'node:path';
 import type { Adapter } from '@mor/format';
 import { loadAdapter, pullAdapter } from '@mor/format/node';
 import { AdapterLoadError } from '../errors.js';
-
-/** `owner/name` (optionally `@revision`): what a Hub repository id looks like, as opposed to a path. */
-const HUB_ID = /^([\w.-]+\/[\w.-]+)(?:@([\w./-]+))?$/;
+import { HUB_ID, notHereNorHubId, notHereNorOnHub } from './not-here-error.js';
 
 /** Where adapters pulled by id are kept: `$MOR_CACHE`, else `~/.cache/mor/adapters`. */
 function adapterCacheDir(repo: string, revision: string): string {
@@ -31,10 +29,7 @@ async function pullById(id: string, repo: string, revision: string | undefined):
     // Offline or refused: an earlier pull of the same revision still serves.
     const cached = await stat(join(out, 'adapter_config.json')).catch(() => null);
     if (cached) return loadAdapter(out);
-    throw new AdapterLoadError(
-      id,
-      `no local directory of that name, and pulling it from the Hub failed: ${(e as Error).message}`,
-    );
+    throw notHereNorOnHub('adapter', id, e);
   }
 }
 
@@ -50,7 +45,7 @@ export async function loadAdapterDir(dir: string): Promise<Adapter> {
   if (!info) {
     const hub = HUB_ID.exec(dir);
     if (hub && !dir.startsWith('.')) return pullById(dir, hub[1]!, hub[2]);
-    throw new AdapterLoadError(dir, 'no such directory');
+    throw notHereNorHubId('adapter', dir);
   }
   if (!info.isDirectory()) throw new AdapterLoadError(dir, 'not a directory (expected an adapter folder)');
   return loadAdapter(dir);

@@ -7,6 +7,7 @@ import { checkOptions, type OptionNames } from '../check-options.js';
 import { MorInputError } from '../errors.js';
 import { resolveGate, type GateSpec } from '../gate-spec.js';
 import { checkOutputDir, writeDirAtomic } from './atomic-dir.js';
+import { resolveModelSource } from './model-source.js';
 import { listOnnxModelFiles, type OnnxModelFile } from './onnx-model-files.js';
 import { writeModelFiles } from './write-model-files.js';
 
@@ -62,7 +63,13 @@ export async function mergeAdapterIntoModelDir(
   options: MergeAdapterIntoModelDirOptions,
 ): Promise<MergeResult> {
   checkOptions('mergeAdapterIntoModelDir', options, MERGE_OPTIONS);
-  const modelDir = resolve(options.model);
+  const source = await resolveModelSource(options.model);
+  if (source.kind !== 'local') {
+    throw new MorInputError(
+      `model "${options.model}" is not a local directory: merging reads the model's files from disk (pull it first)`,
+    );
+  }
+  const modelDir = source.dir;
   const out = resolve(options.out);
   if (out === modelDir || out.startsWith(`${modelDir}${sep}`) || modelDir.startsWith(`${out}${sep}`)) {
     throw new MorInputError(

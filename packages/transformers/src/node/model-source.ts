@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { AutoConfig, env } from '@huggingface/transformers';
 import { MorInputError } from '../errors.js';
+import { HUB_ID, hubEndpoint, notHereNorHubId, notHereNorOnHub } from './not-here-error.js';
 
 /** Where a model comes from: a local transformers.js directory, or a Hugging Face Hub id. */
 export type ModelSource =
@@ -11,7 +12,7 @@ export type ModelSource =
 /**
  * Decides whether `model` is a local directory or a Hub id. A path that exists is local (it must hold a
  * `config.json`); one that looks like a path (`./x`, `/x`, `..`) but does not exist is an error, so a typo is not
- * sent to the Hub; anything else is taken for a Hub id.
+ * sent to the Hub; an `owner/name[@revision]` is taken for a Hub id, and anything else is refused.
  */
 export async function resolveModelSource(model: string): Promise<ModelSource> {
   const info = await stat(model).catch(() => null);
@@ -29,6 +30,7 @@ export async function resolveModelSource(model: string): Promise<ModelSource> {
   if (/^(\.{1,2}([\\/]|$)|[\\/]|[A-Za-z]:[\\/])/.test(model) || model.split('/').length > 2) {
     throw new MorInputError(`model directory "${model}" does not exist`);
   }
+  if (!HUB_ID.test(model)) throw notHereNorHubId('model', model);
   return { kind: 'hub', id: model };
 }
 
@@ -42,6 +44,8 @@ export function useModelSource(source: ModelSource): string {
     env.allowRemoteModels = false;
   } else {
     env.allowRemoteModels = true;
+    // transformers.js reads no HF_ENDPOINT itself; Hub ids come from the same Hub as our pulls (docs/cli.md).
+    env.remoteHost = `${hubEndpoint()}/`;
   }
   return source.id;
 }
@@ -62,6 +66,12 @@ export async function readModelConfig(source: ModelSource): Promise<Record<strin
     return config as Record<string, unknown>;
   }
   const id = useModelSource(source);
-  const config = (await AutoConfig.from_pretrained(id)) as unknown as Record<string, unknown>;
+  let config: Record<string, unknown>;
+  try {
+    config = (await AutoConfig.from_pretrained(id)) as unknown as Record<string, unknown>;
+  } catch (e) {
+    // The first file transformers.js fetches: an unreachable Hub or a missing repository shows up here.
+    throw notHereNorOnHub('model', source.id, e);
+  }
   return { ...config };
 }
