@@ -103,7 +103,15 @@ describe('a hostile Hub', () => {
     expect(await readdir(root)).toEqual([]); // no cache, no adapter
   });
 
-  it('a re-pull whose download does not match its listing keeps the previous pull, which still serves', async () => {
+  it('a revision of dots (owner/name@..) is refused before it can name a folder outside the model cache', async () => {
+    const root = await scratch();
+    const env = { ...cleanEnv, HF_ENDPOINT: hub.url, MOR_CACHE: join(root, 'cache') };
+    const r = await runCli(['init', '--model', 'tester/model@..', '--out', join(root, 'a')], env);
+    expectOneLineError(r, 'error: model "tester/model@..": ".." is not a revision name');
+    expect(await readdir(root)).toEqual([]);
+  });
+
+  it('a re-pull whose download does not match its listing is refused and keeps the previous pull, which serves offline', async () => {
     const repo = 'tester/changing-model';
     await plantModel(repo);
     const root = await scratch();
@@ -131,13 +139,26 @@ describe('a hostile Hub', () => {
     hub.files(repo).set('onnx/model.onnx', { ...stored, lfsOid: 'f'.repeat(64) });
     const since = hub.requests.length;
     const again = await init('b');
-    // The graph was downloaded again (the listing changed) and refused; the previous pull served instead.
+    // The graph was downloaded again (the listing changed) and refused, saying so: the user does not silently
+    // get the older revision.
     const got = hub.requests.slice(since).map((q) => q.path);
     expect(got).toContain(`/${repo}/resolve/main/onnx/model.onnx`);
-    expect(again.stderr).not.toMatch(/^error/m);
-    expect(again.code).toBe(0);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr.trim().split('\n').at(-1)).toMatch(
+      new RegExp(
+        `^error: model "${repo}" is not a local directory, and pulling it from the Hub failed: ${repo}@main: ` +
+          'onnx/model.onnx: the download does not match the repository \\(sha256 [0-9a-f]{64}, listed f{64}\\); try again$',
+      ),
+    );
     expect(await snapshot(pulled)).toEqual(before); // nothing replaced, no partial files, the manifest kept
-    expect(await readFile(join(root, 'b', 'adapter_model.safetensors'))).toEqual(
+    // With the Hub unreachable, the previous complete pull serves (offline use).
+    const offline = await runCli(['init', '--model', repo, '--out', join(root, 'c'), '--seed', '1'], {
+      ...env,
+      HF_ENDPOINT: 'http://127.0.0.1:9',
+    });
+    expect(offline.stderr).not.toMatch(/^error/m);
+    expect(offline.code).toBe(0);
+    expect(await readFile(join(root, 'c', 'adapter_model.safetensors'))).toEqual(
       await readFile(join(root, 'a', 'adapter_model.safetensors')),
     );
   });

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { HubError } from '@mor/format';
 import { PULL_MANIFEST_FILE, pullRepoFiles } from '@mor/format/node';
 import { MorInputError } from '../errors.js';
 import { notHereNorOnHub } from './not-here-error.js';
@@ -24,7 +25,11 @@ function modelCacheDir(repo: string, revision: string): string {
   const root = process.env['MOR_CACHE']
     ? join(process.env['MOR_CACHE'], 'models')
     : join(homedir(), '.cache', 'mor', 'models');
-  return join(root, repo.replace('/', '--'), revision.replace(/[^\w.-]/g, '_'));
+  const folder = revision.replace(/[^\w.-]/g, '_');
+  // `@..` (or `@.`) would name a folder outside the model's cache folder.
+  if (/^\.*$/.test(folder))
+    throw new MorInputError(`model "${repo}@${revision}": "${revision}" is not a revision name`);
+  return join(root, repo.replace('/', '--'), folder);
 }
 
 function selectTrainingFiles(repo: string, paths: string[], dtype: string | undefined): string[] {
@@ -61,8 +66,11 @@ export async function modelDirFromHub(id: string, dtype?: string): Promise<strin
     return out;
   } catch (error) {
     if (error instanceof MorInputError) throw error;
-    // The manifest is written after the last file: its presence means an earlier pull completed.
-    if (await stat(join(out, PULL_MANIFEST_FILE)).catch(() => null)) return out;
+    // Offline use: when the Hub cannot be reached, an earlier complete pull serves (the manifest is written after
+    // the last file). Any other failure (a download that does not match its listing, a refused listing, a token
+    // the Hub rejects) is said, not papered over with the old copy.
+    const unreachable = error instanceof HubError && error.reason === 'network';
+    if (unreachable && (await stat(join(out, PULL_MANIFEST_FILE)).catch(() => null))) return out;
     throw notHereNorOnHub('model', id, error);
   }
 }
