@@ -14,7 +14,11 @@ export default defineConfig<DemoOptions>({
   // loaded 2-core machine.
   timeout: 300_000,
   expect: { timeout: 180_000 },
-  reporter: [['list'], ['html', { open: 'never', outputFolder: 'playwright-report' }]],
+  reporter: [
+    ['list'],
+    ['./e2e/skip-reasons-reporter.ts'],
+    ['html', { open: 'never', outputFolder: 'playwright-report' }],
+  ],
   use: {
     baseURL: `http://localhost:${PORT}`,
     viewport: { width: 1200, height: 900 },
