@@ -1,5 +1,6 @@
 import { BackendUnavailableError, UnsupportedDeviceError } from './errors.js';
 import { runningInNode } from './ort-module.js';
+import { registeredPlatform, requirePlatform } from './platform.js';
 
 /** The devices an adapted model can run on (docs/cli.md `--device`). */
 export const MOR_DEVICES = ['cpu', 'webgpu', 'cuda', 'wasm'] as const;
@@ -33,9 +34,10 @@ export async function checkDevice(device: string): Promise<MorDevice> {
       `Valid devices here: ${devicesHere().join(', ')}.`,
     );
   }
-  if (d === 'webgpu' && runningInNode()) (await import('./node/ort-node.js')).prepareDawnEnvironment();
-  if (d === 'cuda') {
-    const missing = (await import('./node/ort-node.js')).missingCudaProvider();
+  if (runningInNode()) {
+    // The cuda check reads onnxruntime-node's folder; webgpu only gets Dawn's runtime folder (cosmetic).
+    const platform = d === 'cuda' ? requirePlatform('cuda device checks') : registeredPlatform();
+    const missing = platform?.prepareDevice(d);
     if (missing) throw new BackendUnavailableError(d, missing.reason, missing.hint);
   }
   if (

@@ -4,6 +4,7 @@ import { encodeForSession } from './session-model.js';
 import type { SessionSource } from './session-sources.js';
 import { resolveGate, type GateSpec } from './gate-spec.js';
 import { AdapterAttachError } from './errors.js';
+import { requirePlatform } from './platform.js';
 
 /** Options of {@link buildPatchedModel}. */
 export interface PatchOptions {
@@ -26,10 +27,7 @@ export interface PatchedModel {
 
 /** Reads the ONNX graph a session was created from, external data included. */
 async function readGraph(src: SessionSource): Promise<ModelProto> {
-  if (typeof src.source === 'string') {
-    const { readModelFile } = await import('@mor/onnx/node');
-    return readModelFile(src.source);
-  }
+  if (typeof src.source === 'string') return requirePlatform('model paths').readModelFile(src.source);
   const listed = (src.options['externalData'] ?? []) as Array<{ path?: string; data?: unknown } | string>;
   return decodeModel(src.source, {
     externalData: (location) => {

@@ -1,6 +1,7 @@
 // @mor/transformers: MoR / LoRA adapters on transformers.js models, by rewriting the model's ONNX graph and
 // swapping the patched session into the model.
 export * from './errors.js';
+export { registerPlatform, registeredPlatform, PlatformMissingError, type MorPlatform } from './platform.js';
 export { attachAdapter, detachAdapter, swapAdapter, getAttachedAdapter } from './attach-adapter.js';
 export type { AttachAdapterOptions, AttachedAdapter, ModelWithSessions } from './attach-adapter.js';
 export {

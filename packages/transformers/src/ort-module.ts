@@ -1,4 +1,5 @@
 import type { OrtModuleLike } from './ort-types.js';
+import { requirePlatform } from './platform.js';
 
 /** transformers.js looks here first for a runtime provided by the host (Deno, a custom build…). */
 const ORT_SYMBOL = Symbol.for('onnxruntime');
@@ -10,15 +11,15 @@ let cached: Promise<OrtModuleLike> | undefined;
 
 /**
  * The onnxruntime module instance transformers.js runs its sessions with, resolved the way it resolves it
- * (backends/onnx.js): a host-provided runtime first, then onnxruntime-node required from transformers.js'
- * own location in Node, else onnxruntime-web's `webgpu` entry (which transformers.web.js imports as a bare
+ * (backends/onnx.js): a host-provided runtime first, then in Node onnxruntime-node required from transformers.js'
+ * own location (the registered Node platform lends it), else onnxruntime-web's `webgpu` entry (which transformers.web.js imports as a bare
  * specifier, so a bundler gives both the same instance).
  */
 export function transformersOrt(): Promise<OrtModuleLike> {
   cached ??= (async () => {
     const hosted = (globalThis as Record<symbol, unknown>)[ORT_SYMBOL];
     if (hosted) return hosted as OrtModuleLike;
-    if (isNode) return (await import('./node/ort-node.js')).requireTransformersOrtNode();
+    if (isNode) return requirePlatform('onnxruntime-node sessions').ort();
     return (await import('onnxruntime-web/webgpu')) as unknown as OrtModuleLike;
   })();
   return cached;

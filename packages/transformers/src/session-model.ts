@@ -1,4 +1,5 @@
 import { encodeModel, type ModelProto } from '@mor/onnx';
+import { requirePlatform } from './platform.js';
 
 /** A model encoded for `InferenceSession.create`: its protobuf bytes, and in-memory external data if needed. */
 export interface SessionModel {
@@ -27,7 +28,7 @@ export type CreateSession<S> = (source: string | Uint8Array, options: Record<str
 
 /**
  * Opens `model` with `create`. With `viaFiles` (Node with onnxruntime-node) a model that has external data goes
- * through a temporary directory, which onnxruntime maps instead of copying (node/temp-model-files.ts);
+ * through a temporary directory, which onnxruntime maps instead of copying (the registered Node platform);
  * otherwise (the browser, onnxruntime-web) the external data is handed over in memory.
  */
 export async function openSessionModel<S>(
@@ -37,8 +38,7 @@ export async function openSessionModel<S>(
   viaFiles: boolean,
 ): Promise<S> {
   if (viaFiles && model.externalData.length > 0) {
-    const { openThroughTempDir } = await import('./node/temp-model-files.js');
-    return openThroughTempDir(model, (path) => create(path, options));
+    return requirePlatform('file-backed sessions').openThroughFiles(model, (path) => create(path, options));
   }
   const inMemory = model.externalData.length > 0 ? { ...options, externalData: model.externalData } : options;
   return create(model.bytes, inMemory);

@@ -1,5 +1,6 @@
 // Node-only entry of @mor/transformers: model directories on disk (load, merge, router statistics) and the
-// helpers the `mor` command line is built from.
+// helpers the `mor` command line is built from. Importing it registers the Node platform (node/platform.ts).
+export { nodePlatform } from './platform.js';
 export {
   loadModel,
   taskFromConfig,

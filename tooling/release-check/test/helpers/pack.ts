@@ -10,7 +10,7 @@ export interface PackageJson {
   private?: boolean;
   license?: string;
   keywords?: string[];
-  sideEffects?: boolean;
+  sideEffects?: boolean | string[];
   engines?: Record<string, string>;
   files?: string[];
   main?: string;
