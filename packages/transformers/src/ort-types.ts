@@ -11,6 +11,8 @@ export interface OrtTensorLike {
   readonly data: unknown;
   readonly location?: string;
   getData?(releaseData?: boolean): Promise<unknown>;
+  /** Frees the tensor's data (its GPU buffer on WebGPU). */
+  dispose(): void;
 }
 
 /** A created `InferenceSession`. transformers.js also stores `{ dtype, device }` on it as `config`. */
@@ -18,7 +20,7 @@ export interface OrtSessionLike {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   run(feeds: Record<string, unknown>, ...rest: unknown[]): Promise<Record<string, OrtTensorLike>>;
-  release?(): Promise<void>;
+  release(): Promise<void>;
   config?: { dtype?: string; device?: string } & Record<string, unknown>;
 }
 
@@ -30,9 +32,16 @@ export interface OrtSessionClass {
   create(source: string | Uint8Array, options?: OrtSessionOptions): Promise<OrtSessionLike>;
 }
 
-/** The part of an ONNX Runtime module we use. */
+/** The element types we create tensors of. */
+export type OrtTensorType = 'float32' | 'int32' | 'int64' | 'bool';
+
+/** `Tensor` as a class: built from host data (the data's array type follows `type`). */
+export type OrtTensorClass = new (type: OrtTensorType, data: never, dims: readonly number[]) => OrtTensorLike;
+
+/** The part of an ONNX Runtime module we use: sessions (patching, training) and tensors (training feeds). */
 export interface OrtModuleLike {
   readonly InferenceSession: OrtSessionClass;
+  readonly Tensor: OrtTensorClass;
 }
 
 /**

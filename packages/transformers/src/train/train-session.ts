@@ -52,7 +52,7 @@ export class TrainSession {
     const accum = options.gradAccum ?? 1;
     if (!Number.isInteger(accum) || accum < 1)
       throw new TrainSetupError(`gradAccum must be an integer ≥ 1, got ${accum}`);
-    const ort = options.ort ?? ((await transformersOrt()) as unknown as TrainOrt);
+    const ort = options.ort ?? (await transformersOrt());
     const graphs = await buildTrainGraphs(options);
     const resident = new Set(graphs.carried.values());
     const outputs = ['loss', ...resident, ...graphs.gradients.values()];

@@ -1,4 +1,5 @@
 import type { Adapter } from '@mor/format';
+import type { OrtModuleLike, OrtSessionLike, OrtTensorLike } from '../ort-types.js';
 
 /** One (micro-)batch of token rows, all of the same length. */
 export interface TrainBatch {
@@ -34,34 +35,14 @@ export interface OptimizerSpec {
   maxGradNorm?: number | null;
 }
 
-/** The structural part of an onnxruntime module (`onnxruntime-node`, `onnxruntime-web`) that training uses. */
-export interface TrainOrt {
-  InferenceSession: {
-    /** From the model's bytes, or (onnxruntime-node) its path. */
-    create(source: Uint8Array | string, options?: Record<string, unknown>): Promise<TrainOrtSession>;
-  };
-  Tensor: new (
-    type: 'float32' | 'int32' | 'int64' | 'bool',
-    data: never,
-    dims: readonly number[],
-  ) => TrainOrtTensor;
-}
+/** The onnxruntime module training uses (`onnxruntime-node`, `onnxruntime-web`): the package's one typing. */
+export type TrainOrt = OrtModuleLike;
 
-/** An onnxruntime tensor as far as training touches it. */
-export interface TrainOrtTensor {
-  readonly dims: readonly number[];
-  readonly data: unknown;
-  readonly location?: string;
-  dispose(): void;
-}
+/** An onnxruntime tensor, as the rest of the package types it. */
+export type TrainOrtTensor = OrtTensorLike;
 
-/** An onnxruntime session as far as training touches it. */
-export interface TrainOrtSession {
-  readonly inputNames: readonly string[];
-  readonly outputNames: readonly string[];
-  run(feeds: Record<string, TrainOrtTensor>): Promise<Record<string, TrainOrtTensor>>;
-  release(): Promise<void>;
-}
+/** An onnxruntime session, as the rest of the package types it. */
+export type TrainOrtSession = OrtSessionLike;
 
 /** Options of {@link TrainSession.create}. */
 export interface TrainSessionOptions {

@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { transformersOrt } from '../../src/ort-module.js';
 import { DROPOUT_STEP_INPUT, addAdapterDropout } from '../../src/train/adapter-dropout.js';
-import type { TrainOrt } from '../../src/train/index.js';
 import { tinyLlamaBytes, webgpuSkipReason } from './helpers.js';
 
 const SIZE = 1 << 16;
@@ -62,7 +61,7 @@ async function dropoutRun(
   const model = await droppedInput(p, seed);
   const dropped = model.graph!.node.find((n) => n.opType === 'MatMul')!.input[0]!;
   const hash = model.graph!.node.find((n) => n.opType === 'Less')!.input[0]!;
-  const ort = (await transformersOrt()) as unknown as TrainOrt;
+  const ort = await transformersOrt();
   const profileDir = device === 'webgpu' ? mkdtempSync(join(tmpdir(), 'mor-dropout-')) : undefined;
   const session = await ort.InferenceSession.create(
     encodeModelBytes(model),

@@ -66,7 +66,7 @@ describe('TrainSession: one SGD step on tiny Llama equals the PyTorch golden', (
 
   it('cpu, every weight as external data, opened from a temporary directory: the same adapter', async () => {
     // Every tensor of ≥ 256 bytes leaves the protobuf; in Node onnxruntime opens the model from files it maps.
-    const ort = (await transformersOrt()) as unknown as TrainOrt;
+    const ort = await transformersOrt();
     const sources: (string | Uint8Array)[] = [];
     const spy: TrainOrt = {
       ...ort,
