@@ -1,6 +1,5 @@
 import { defineConfig } from 'vite';
 import { demoAssets } from './vite/demo-assets.js';
-import { nodeOnlyStub } from './vite/node-only-stub.js';
 
 // Cross-origin isolation lets onnxruntime-web use SharedArrayBuffer (wasm threads).
 const ISOLATION_HEADERS = {
@@ -9,7 +8,7 @@ const ISOLATION_HEADERS = {
 };
 
 export default defineConfig({
-  plugins: [nodeOnlyStub(), demoAssets()],
+  plugins: [demoAssets()],
   resolve: {
     // onnxruntime-web's non-inlined build: the wasm loader and binary come from env.backends.onnx.wasm.wasmPaths
     // (served locally under /ort/), not a CDN and not a second 26 MB copy emitted by the bundler.
