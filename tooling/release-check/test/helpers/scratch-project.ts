@@ -41,7 +41,8 @@ env.allowRemoteModels = false;
 const model = await MorModelForCausalLM.from_pretrained('tiny-llama-kv', { adapter: 'tiny-llama-kv/mor-adapter', dtype: 'fp32' });
 const inputs = (await AutoTokenizer.from_pretrained('tiny-llama-kv'))(${JSON.stringify(prompt)});
 const out = await model.generate({ ...inputs, max_new_tokens: ${maxNewTokens}, do_sample: false });
-const viaNode = await generateText({ ...(await loadModel({ model: './tiny-llama-kv', adapter: './tiny-llama-kv/mor-adapter' })), prompt: ${JSON.stringify(prompt)}, maxNewTokens: ${maxNewTokens}, greedy: true });
+const loaded = await loadModel({ model: './tiny-llama-kv', adapter: './tiny-llama-kv/mor-adapter' });
+const viaNode = await generateText({ model: loaded.model, tokenizer: loaded.tokenizer, prompt: ${JSON.stringify(prompt)}, maxNewTokens: ${maxNewTokens}, greedy: true });
 console.log(JSON.stringify({ promptIds: Array.from(inputs.input_ids.data, Number), newIds: Array.from(out.data, Number).slice(inputs.input_ids.dims[1]), viaNode: viaNode.tokenIds, resolved: import.meta.resolve('@mor/transformers') }));
 `;
 }
