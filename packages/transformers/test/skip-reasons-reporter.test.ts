@@ -1,5 +1,4 @@
 import { describe, expect, it, vi } from 'vitest';
-// @ts-expect-error -- a plain .mjs reporter shared by every package's vitest.config.ts, without type declarations
 import SkipReasons from '../../../scripts/skip-reasons-reporter.mjs';
 
 /** The parts of vitest's TestModule / TestCase the reporter reads. */
