@@ -1,8 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { commands } from './commands/index.js';
 import { processOutput, type Output } from './output.js';
 
-const VERSION = '0.0.0';
+/** `mor --version`: the version of the @mor/cli package this is (dist/main.js sits one folder below it). */
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /** Turns any thrown value into the one line the user sees. Stack traces only with MOR_DEBUG=1. */
 function errorLine(e: unknown): string {

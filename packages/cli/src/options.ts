@@ -26,6 +26,21 @@ export const dtypeOption: OptionSpec = {
   description: 'transformers.js dtype: picks onnx/model{,_fp16,_quantized,…}.onnx (default fp32)',
 };
 
+// The data flags `mor train` and `mor eval` share: the same wording, the same checks.
+export const taskOption: OptionSpec = {
+  flags: '--task <task>',
+  description: "causal-lm or seq-cls (default from the model's config)",
+};
+export const maxLengthOption: OptionSpec = {
+  flags: '--max-length <n>',
+  description: 'truncate rows to n tokens (special tokens kept)',
+};
+/** `--batch-size`, described for the command (`rows per micro-batch`, `rows per forward pass`). */
+export const batchSizeOption = (what: string): OptionSpec => ({
+  flags: '--batch-size <n>',
+  description: `${what} (default 8)`,
+});
+
 /** An optional string flag as commander hands it over. */
 export function optionalString(options: Record<string, unknown>, key: string): string | undefined {
   const v = options[key];
@@ -95,4 +110,33 @@ export function loadFlags(options: Record<string, unknown>): {
   }
   if (out.gate !== undefined && out.adapter === undefined) throw new CliError('--gate needs --adapter');
   return out;
+}
+
+/** An optional flag whose value must be one of `valid`; undefined when absent. */
+export function oneOf<T extends string>(
+  options: Record<string, unknown>,
+  key: string,
+  flag: string,
+  valid: readonly T[],
+): T | undefined {
+  const v = optionalString(options, key);
+  if (v !== undefined && !valid.includes(v as T))
+    throw new CliError(`${flag} "${v}" is not one of ${valid.join(', ')}`);
+  return v as T | undefined;
+}
+
+/** `--task`, `--max-length`, `--batch-size` as `mor train` and `mor eval` pass them on (absent ones left out). */
+export function dataFlags(options: Record<string, unknown>): {
+  task?: 'causal-lm' | 'seq-cls';
+  maxLength?: number;
+  batchSize?: number;
+} {
+  const task = oneOf(options, 'task', '--task', ['causal-lm', 'seq-cls'] as const);
+  const maxLength = optionalPositiveInt(options, 'maxLength', '--max-length');
+  const batchSize = optionalPositiveInt(options, 'batchSize', '--batch-size');
+  return {
+    ...(task !== undefined ? { task } : {}),
+    ...(maxLength !== undefined ? { maxLength } : {}),
+    ...(batchSize !== undefined ? { batchSize } : {}),
+  };
 }

@@ -146,3 +146,27 @@ describe('one-line errors for wrong use', () => {
     expect(await readdir(nonEmpty)).toEqual(['keep.txt']);
   });
 });
+
+describe('train and eval read their shared flags the same way', () => {
+  it('--task is checked by one rule in both, before any model is opened', async () => {
+    for (const command of ['train', 'eval']) {
+      const extra = command === 'train' ? ['--out', join(await scratch(), 'out')] : [];
+      const data = fixture('tiny-llama/golden_data.jsonl');
+      const r = await runCli([command, '--model', model, '--data', data, '--task', 'lm', ...extra]);
+      expectOneLineError(r, '--task "lm" is not one of causal-lm, seq-cls');
+      const n = await runCli([command, '--model', model, '--data', data, '--max-length', '0', ...extra]);
+      expectOneLineError(n, '--max-length expects a positive integer, got "0"');
+    }
+  });
+});
+
+describe('mor --version', () => {
+  it('prints the version of the installed @mor/cli package (not a constant of its own)', async () => {
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    const r = await runCli(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(pkg.version);
+  });
+});

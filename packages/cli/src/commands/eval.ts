@@ -1,14 +1,16 @@
 import { evaluateDataFile } from '@mor/transformers/node';
 import { jsonOption, type CommandSpec } from '../command.js';
-import { CliError } from '../errors.js';
 import {
   adapterOption,
+  batchSizeOption,
+  dataFlags,
   deviceOption,
   dtypeOption,
+  maxLengthOption,
+  loadFlags,
   modelOption,
-  optionalPositiveInt,
-  optionalString,
   requiredString,
+  taskOption,
 } from '../options.js';
 
 export const evalCommand: CommandSpec = {
@@ -21,31 +23,19 @@ export const evalCommand: CommandSpec = {
       required: true,
     },
     adapterOption,
-    { flags: '--task <task>', description: "causal-lm or seq-cls (default from the model's config)" },
-    { flags: '--max-length <n>', description: 'truncate rows to n tokens (special tokens kept)' },
-    { flags: '--batch-size <n>', description: 'rows per forward pass (default 8)' },
+    taskOption,
+    maxLengthOption,
+    batchSizeOption('rows per forward pass'),
     deviceOption,
     dtypeOption,
     jsonOption,
   ],
   async run(_args, options, out) {
-    const task = optionalString(options, 'task');
-    if (task !== undefined && task !== 'causal-lm' && task !== 'seq-cls')
-      throw new CliError(`--task "${task}" is not one of causal-lm, seq-cls`);
-    const maxLength = optionalPositiveInt(options, 'maxLength', '--max-length');
-    const batchSize = optionalPositiveInt(options, 'batchSize', '--batch-size');
-    const adapter = optionalString(options, 'adapter');
-    const device = optionalString(options, 'device');
-    const dtype = optionalString(options, 'dtype');
     const m = await evaluateDataFile({
       model: requiredString(options, 'model'),
       data: requiredString(options, 'data'),
-      ...(adapter !== undefined ? { adapter } : {}),
-      ...(task !== undefined ? { task } : {}),
-      ...(maxLength !== undefined ? { maxLength } : {}),
-      ...(batchSize !== undefined ? { batchSize } : {}),
-      ...(device !== undefined ? { device } : {}),
-      ...(dtype !== undefined ? { dtype } : {}),
+      ...loadFlags(options),
+      ...dataFlags(options),
     });
     const seqCls = m.task === 'seq-cls';
     if (options.json) {

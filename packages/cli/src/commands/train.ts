@@ -2,30 +2,22 @@ import cliProgress from 'cli-progress';
 import type { EvalMetrics, LoopState } from '@mor/transformers';
 import { trainAdapter, type TrainAdapterOptions } from '@mor/transformers/node';
 import { jsonOption, type CommandSpec } from '../command.js';
-import { CliError } from '../errors.js';
 import type { Output } from '../output.js';
 import {
+  batchSizeOption,
+  dataFlags,
   deviceOption,
   dtypeOption,
+  maxLengthOption,
   modelOption,
+  oneOf,
   optionalPositiveInt,
   optionalString,
   requiredString,
   optionalNumber,
+  taskOption,
 } from '../options.js';
 import { adapterShapeFlags, adapterShapeOptions } from '../adapter-shape-options.js';
-
-function oneOf<T extends string>(
-  options: Record<string, unknown>,
-  key: string,
-  flag: string,
-  valid: readonly T[],
-): T | undefined {
-  const v = optionalString(options, key);
-  if (v !== undefined && !valid.includes(v as T))
-    throw new CliError(`${flag} "${v}" is not one of ${valid.join(', ')}`);
-  return v as T | undefined;
-}
 
 /** Every `mor train` flag, turned into {@link TrainAdapterOptions} (docs/cli.md). */
 function trainOptions(options: Record<string, unknown>): TrainAdapterOptions {
@@ -34,12 +26,12 @@ function trainOptions(options: Record<string, unknown>): TrainAdapterOptions {
     data: requiredString(options, 'data'),
     out: requiredString(options, 'out'),
     ...adapterShapeFlags(options),
+    ...dataFlags(options),
     shuffle: options.shuffle !== false,
   };
   const set = <K extends keyof TrainAdapterOptions>(key: K, v: TrainAdapterOptions[K] | undefined): void => {
     if (v !== undefined) o[key] = v;
   };
-  set('task', oneOf(options, 'task', '--task', ['causal-lm', 'seq-cls'] as const));
   set('method', oneOf(options, 'method', '--method', ['mor', 'lora', 'full'] as const));
   set('optimizer', oneOf(options, 'optimizer', '--optimizer', ['adamw', 'sgd'] as const));
   set('schedule', oneOf(options, 'schedule', '--schedule', ['linear', 'cosine', 'constant'] as const));
@@ -48,11 +40,9 @@ function trainOptions(options: Record<string, unknown>): TrainAdapterOptions {
   set('weightDecay', optionalNumber(options, 'weightDecay', '--weight-decay'));
   set('maxGradNorm', optionalNumber(options, 'maxGradNorm', '--max-grad-norm'));
   set('warmupSteps', optionalPositiveInt(options, 'warmupSteps', '--warmup-steps'));
-  set('batchSize', optionalPositiveInt(options, 'batchSize', '--batch-size'));
   set('gradAccum', optionalPositiveInt(options, 'gradAccum', '--grad-accum'));
   set('maxSteps', optionalPositiveInt(options, 'maxSteps', '--max-steps'));
   set('epochs', optionalPositiveInt(options, 'epochs', '--epochs'));
-  set('maxLength', optionalPositiveInt(options, 'maxLength', '--max-length'));
   set('device', optionalString(options, 'device'));
   set('dtype', optionalString(options, 'dtype'));
   set('evalData', optionalString(options, 'evalData'));
@@ -143,7 +133,7 @@ export const trainCommand: CommandSpec = {
       description: 'output directory (adapter, training_summary.json, checkpoints)',
       required: true,
     },
-    { flags: '--task <task>', description: "causal-lm or seq-cls (default from the model's config)" },
+    taskOption,
     { flags: '--method <method>', description: 'mor (default), lora or full' },
     { flags: '--init <adapter-dir>', description: 'start from this adapter instead of a fresh init' },
     ...adapterShapeOptions,
@@ -153,11 +143,11 @@ export const trainCommand: CommandSpec = {
     { flags: '--max-grad-norm <n>', description: 'clip the gradient norm (default: no clipping)' },
     { flags: '--schedule <kind>', description: 'learning-rate schedule: linear (default), cosine, constant' },
     { flags: '--warmup-steps <n>', description: 'linear warm-up steps (default 0)' },
-    { flags: '--batch-size <n>', description: 'rows per micro-batch (default 8)' },
+    batchSizeOption('rows per micro-batch'),
     { flags: '--grad-accum <n>', description: 'micro-batches per optimizer step (default 1)' },
     { flags: '--max-steps <n>', description: 'optimizer steps to take' },
     { flags: '--epochs <n>', description: 'passes over the data when --max-steps is not given (default 3)' },
-    { flags: '--max-length <n>', description: 'truncate rows to n tokens (special tokens kept)' },
+    maxLengthOption,
     deviceOption,
     dtypeOption,
     { flags: '--eval-data <file.jsonl>', description: 'held-out rows scored before and after training' },
