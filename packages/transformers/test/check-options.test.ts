@@ -15,7 +15,7 @@ describe('unknown keys of public options objects are refused, naming the valid o
     const err = await trainAdapter(o as never).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MorInputError);
     expect((err as Error).message).toMatch(
-      /^trainAdapter: unknown options "max_steps" \(did you mean "maxSteps"\?\), "learning_rate"; valid options: model, data, out, .*maxSteps.*resume$/,
+      /^trainAdapter: unknown options "max_steps" \(did you mean "maxSteps"\?\), "learning_rate"; valid options: model, data, out, .*maxSteps.*resume/,
     );
   });
 
