@@ -10,7 +10,7 @@ const { values } = parseArgs({
   options: {
     out: { type: 'string', default: `${repo}models/wordnet-llama` },
     log: { type: 'string', default: `${repo}models/wordnet-llama/pretrain-log.jsonl` },
-    steps: { type: 'string', default: '1500' },
+    steps: { type: 'string', default: '3200' },
     'batch-size': { type: 'string', default: '8' },
     'seq-length': { type: 'string', default: '128' },
     lr: { type: 'string', default: '2e-3' },
