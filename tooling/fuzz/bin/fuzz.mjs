@@ -119,6 +119,17 @@ function runInWorker(name) {
       clearInterval(watch);
       resolvePromise(summary);
     };
+    /** What a target reports when its worker dies before its first progress message. */
+    const emptySummary = () => ({
+      target: name,
+      seed,
+      tried: 0,
+      results: 0,
+      typed: {},
+      failures: [],
+      failureCount: 0,
+      ms: 0,
+    });
     const watch = setInterval(() => {
       const now = Atomics.load(beat, 0);
       if (now !== last) {
@@ -126,16 +137,7 @@ function runInWorker(name) {
         since = Date.now();
       } else if (now >= 0 && Date.now() - since > limitMs + 10_000) {
         void worker.terminate();
-        const s = latest ?? {
-          target: name,
-          seed,
-          tried: 0,
-          results: 0,
-          typed: {},
-          failures: [],
-          failureCount: 0,
-          ms: 0,
-        };
+        const s = latest ?? emptySummary();
         s.failureCount++;
         s.failures.push({
           index: now,
@@ -153,16 +155,7 @@ function runInWorker(name) {
       else finish(m.summary);
     });
     worker.on('error', (e) => {
-      const s = latest ?? {
-        target: name,
-        seed,
-        tried: 0,
-        results: 0,
-        typed: {},
-        failures: [],
-        failureCount: 0,
-        ms: 0,
-      };
+      const s = latest ?? emptySummary();
       s.failureCount++;
       s.failures.push({
         index: Atomics.load(beat, 0),
