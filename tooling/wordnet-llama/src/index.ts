@@ -7,3 +7,5 @@ export * from './tokenizer-files.js';
 export { packRows, packedBatch, lrAt } from './pack.js';
 export { WORDNET_LLAMA } from './model-options.js';
 export { pretrain, type PretrainOptions, type PretrainResult } from './pretrain.js';
+export * from './parse-index.js';
+export * from './tasks/index.js';
