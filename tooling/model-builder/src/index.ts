@@ -21,3 +21,11 @@ export {
   type RandomMorOptions,
   type TargetLayer,
 } from './random-adapters.js';
+export {
+  buildBuilderForm,
+  buildLlamaBuilderForm,
+  buildQwen2BuilderForm,
+  type BuilderFormOptions,
+  type BuilderRotary,
+} from './builder-form/decoder.js';
+export { Q4_BLOCK, dequantizedQ4, quantizeRowsQ4, type Q4Rows } from './builder-form/quantize-q4.js';
