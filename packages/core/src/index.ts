@@ -11,7 +11,13 @@ export {
   type InitMorLayerOptions,
   type InitLoraLayerOptions,
 } from './init.js';
-export { morParamCount, loraParamCount, totalMorParamCount, type LayerShape } from './param-count.js';
+export {
+  morParamCount,
+  loraParamCount,
+  moeLoraParamCount,
+  totalMorParamCount,
+  type LayerShape,
+} from './param-count.js';
 export { checkMorLayer } from './check-layer.js';
 export {
   routingFromConfig,
@@ -35,3 +41,18 @@ export {
 } from './static-collapse.js';
 export { expandB, expandedDelta, type ExpandedDeltaOptions } from './expand-b.js';
 export { loraForward, type LoraForwardOptions } from './lora-forward.js';
+export { checkMoeLoraLayer, type MoeLoraLayerWeights, type MoeLoraLayerParams } from './moelora-layer.js';
+export { initMoeLoraLayer, type InitMoeLoraLayerOptions } from './moelora-init.js';
+export {
+  moeLoraForward,
+  moeLoraForwardF64,
+  type MoeLoraForwardOptions,
+  type MoeLoraForwardResult,
+  type MoeLoraRouting,
+} from './moelora-forward.js';
+export {
+  moeLoraBackward,
+  moeLoraBackwardF64,
+  type MoeLoraBackwardOptions,
+  type MoeLoraGradients,
+} from './moelora-backward.js';

@@ -24,6 +24,19 @@ export function morParamCount(
   return r * dIn + dOut * r + n * (r + dOut) + n * dIn + (config.routerBias ? n : 0);
 }
 
+/**
+ * Trainable parameters of one MoELoRA layer (mor-spec.md §6, §7): N rank-r LoRAs and the router,
+ * `N·r·(d_in + d_out) + N·d_in (+ N with a router bias)`.
+ */
+export function moeLoraParamCount(
+  shape: LayerShape,
+  config: Pick<MorConfig, 'r' | 'experts' | 'routerBias'>,
+): number {
+  checkDim('config.experts', config.experts);
+  const n = config.experts;
+  return n * loraParamCount(shape, config.r) + n * shape.dIn + (config.routerBias ? n : 0);
+}
+
 /** Trainable parameters of one plain rank-r LoRA layer: `r·(d_in + d_out)`. */
 export function loraParamCount(shape: LayerShape, r: number): number {
   checkDim('dIn', shape.dIn);
