@@ -12,6 +12,7 @@ import {
   mergeStaticGate,
   tensorToFloat32,
   tensorValueInfo,
+  type LinearLayer,
   type MorAdapterInput,
 } from '../src/index.js';
 import { fixtureBytes, maxAbsDiff, run } from './helpers/fixtures.js';
@@ -107,6 +108,47 @@ describe('float16 layers', () => {
     expect(p.length).toBe(30);
     const half = (arr: Uint16Array) => Float32Array.from(arr, halfToFloat);
     expect(maxAbsDiff(half(p), half(q))).toBeLessThan(2e-2);
+  });
+});
+
+describe('module name aliases', () => {
+  const layer = (modulePath: string): LinearLayer => ({
+    modulePath,
+    kind: 'matmul',
+    dIn: 4,
+    dOut: 4,
+    input: `${modulePath}.x`,
+    output: `${modulePath}.y`,
+    outputNode: modulePath,
+    nodes: [modulePath],
+    weight: `${modulePath}.w`,
+    weightLayout: '[d_in,d_out]',
+    shared: false,
+    quantized: false,
+    dtype: 'float32',
+    alpha: 1,
+  });
+
+  it('maps Hugging Face self_attn modules to onnxruntime-genai builder attn layers', () => {
+    const builder = [layer('model.layers.0.attn.q_proj'), layer('model.layers.0.mlp.up_proj')];
+    const m = matchTargets(builder, [
+      'model.layers.0.self_attn.q_proj',
+      'base_model.model.model.layers.0.mlp.up_proj',
+    ]);
+    expect(m.get('model.layers.0.self_attn.q_proj')!.modulePath).toBe('model.layers.0.attn.q_proj');
+    expect(() => matchTargets(builder, ['model.layers.0.self_attn.k_proj'])).toThrow(
+      /matches no linear layer/,
+    );
+  });
+
+  it('keeps a real match over an alias (GPT-2 attn, a graph with both spellings)', () => {
+    const both = [layer('model.layers.0.self_attn.q_proj'), layer('model.layers.0.attn.q_proj')];
+    expect(
+      matchTargets(both, ['model.layers.0.self_attn.q_proj']).get('model.layers.0.self_attn.q_proj')!
+        .modulePath,
+    ).toBe('model.layers.0.self_attn.q_proj');
+    const gpt2 = [layer('transformer.h.0.attn.c_attn')];
+    expect(matchTargets(gpt2, ['transformer.h.0.attn.c_attn']).size).toBe(1);
   });
 });
 

@@ -10,7 +10,9 @@ export interface ModuleShape {
 
 /**
  * Maps each adapter module path (`model.layers.0.mlp.gate_proj`) to exactly one layer. An exact path match wins;
- * otherwise the layer path may carry an extra leading scope (`m.model.layers.0…`) or lack one the adapter has.
+ * otherwise the layer path may carry an extra leading scope (`m.model.layers.0…`) or lack one the adapter has;
+ * failing both, the adapter's Hugging Face names may be the graph exporter's aliases (`self_attn` → `attn` in
+ * onnxruntime-genai builder graphs, module-path.ts).
  * Throws {@link LayerMatchError} naming the module when it matches no layer or several, when two modules land on
  * the same layer, or when a given shape disagrees with the layer's.
  */
@@ -25,9 +27,10 @@ export function matchTargets(
   const result = new Map<string, LinearLayer>();
   const claimed = new Map<LinearLayer, string>();
   for (const [module, shape] of entries) {
-    const exact = layers.filter((l) => pathMatches(l.modulePath, module) === 'exact');
-    const found =
-      exact.length > 0 ? exact : layers.filter((l) => pathMatches(l.modulePath, module) === 'scoped');
+    const tiers = (['exact', 'scoped', 'alias'] as const).map((tier) =>
+      layers.filter((l) => pathMatches(l.modulePath, module) === tier),
+    );
+    const found = tiers.find((t) => t.length > 0) ?? [];
     if (found.length === 0) {
       const leaf = module.split('.').pop() ?? module;
       const near = layers

@@ -22,9 +22,34 @@ export function modulePathFromInitializer(name: string): string | undefined {
   return path === '' ? undefined : path;
 }
 
-/** Whether `path` names the module `module`: equal, or one is the other under an extra leading scope. */
-export function pathMatches(path: string, module: string): 'exact' | 'scoped' | undefined {
+/**
+ * Module names that graph exporters spell differently from Hugging Face (and so from every PEFT/MoR adapter),
+ * as `[Hugging Face, graph]` path segments. onnxruntime-genai's model builder (`builders/base.py`) names the
+ * attention module `attn` whatever the model calls it: `model.layers.0.self_attn.q_proj` is
+ * `/model/layers.0/attn/q_proj/MatMul` in its graphs. docs/adapter-format.md lists these.
+ */
+export const MODULE_SEGMENT_ALIASES: ReadonlyArray<readonly [string, string]> = [['self_attn', 'attn']];
+
+/** `module` with each Hugging Face segment of {@link MODULE_SEGMENT_ALIASES} spelled the graph's way. */
+export function graphSpelling(module: string): string {
+  let parts = module.split('.');
+  for (const [hf, graph] of MODULE_SEGMENT_ALIASES) parts = parts.map((p) => (p === hf ? graph : p));
+  return parts.join('.');
+}
+
+/**
+ * Whether `path` names the module `module`: equal, or one is the other under an extra leading scope; failing
+ * that, `alias` when they agree once `module` is spelled the way the graph exporters of
+ * {@link MODULE_SEGMENT_ALIASES} spell it (the weaker match: a graph that has the Hugging Face name keeps it).
+ */
+export function pathMatches(path: string, module: string): 'exact' | 'scoped' | 'alias' | undefined {
   if (path === module) return 'exact';
   if (path.endsWith(`.${module}`) || module.endsWith(`.${path}`)) return 'scoped';
+  const spelled = graphSpelling(module);
+  if (
+    spelled !== module &&
+    (path === spelled || path.endsWith(`.${spelled}`) || spelled.endsWith(`.${path}`))
+  )
+    return 'alias';
   return undefined;
 }

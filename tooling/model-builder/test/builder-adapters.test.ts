@@ -1,0 +1,116 @@
+import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import { applyAdapter, type AdapterInput, type ApplyAdapterOptions } from '@mor/onnx';
+import { ModelProtoSchema } from 'onnx-buf';
+import ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import {
+  buildLlama,
+  buildLlamaBuilderForm,
+  buildQwen2,
+  buildQwen2BuilderForm,
+  randomLoraAdapter,
+  randomMorAdapter,
+  type BuiltModel,
+} from '../src/index.js';
+import { argmax, decoderForward, maxAbsDiff } from './helpers.js';
+import { q4Twin } from './q4-twin.js';
+
+// Adapters trained on the Hugging Face model name their modules `model.layers.N.self_attn.q_proj`; builder graphs
+// say `attn`. The same adapter must apply unchanged and give the TorchScript form's numbers (packages/onnx
+// module-path.ts holds the alias).
+
+const targets = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'down_proj'];
+const layersOf = (b: BuiltModel) => b.linears.filter((l) => targets.some((t) => l.module.endsWith(`.${t}`)));
+
+function patched(built: BuiltModel, adapter: AdapterInput, o: ApplyAdapterOptions = {}): BuiltModel {
+  const model = fromBinary(ModelProtoSchema, built.onnx);
+  const r = applyAdapter(model, adapter, o);
+  expect(r.layers.size).toBe(adapter.layers.size);
+  return { ...built, onnx: toBinary(ModelProtoSchema, model) };
+}
+
+/** Greedy tokens of `steps` cached decode steps after a prefill (the loop transformers.js runs). */
+async function greedy(built: BuiltModel, prompt: number[], steps: number): Promise<number[]> {
+  const s = await ort.InferenceSession.create(built.onnx);
+  const out: number[] = [];
+  let ids = [prompt];
+  let past: Record<string, ort.Tensor> | undefined;
+  for (let t = 0; t < steps; t++) {
+    const total = prompt.length + t;
+    const r = await decoderForward(s, built, ids, [Array.from({ length: total }, () => 1)], past);
+    const vocab = r.dims[2]!;
+    const next = argmax(r.logits, (ids[0]!.length - 1) * vocab, vocab);
+    out.push(next);
+    ids = [[next]];
+    past = r.presents;
+  }
+  await s.release();
+  return out;
+}
+
+async function logitsPair(a: BuiltModel, b: BuiltModel): Promise<[number, number]> {
+  const [sa, sb] = [await ort.InferenceSession.create(a.onnx), await ort.InferenceSession.create(b.onnx)];
+  const ids = [[1, 60, 61, 62, 63, 64]];
+  const mask = [ids[0]!.map(() => 1)];
+  const [pa, pb] = [await decoderForward(sa, a, ids, mask), await decoderForward(sb, b, ids, mask)];
+  const next = [[1, ...ids[0]!].map(() => 1)];
+  const [da, db] = [
+    await decoderForward(sa, a, [[70]], next, pa.presents),
+    await decoderForward(sb, b, [[70]], next, pb.presents),
+  ];
+  await Promise.all([sa.release(), sb.release()]);
+  return [maxAbsDiff(pa.logits, pb.logits), maxAbsDiff(da.logits, db.logits)];
+}
+
+describe('adapters with Hugging Face module names on builder-form graphs', () => {
+  const ts = buildLlama({ seed: 11 });
+  const bf = buildLlamaBuilderForm({ seed: 11 });
+  const mor = randomMorAdapter(layersOf(ts), { targets, r: 2, experts: 3, seed: 4 });
+  const lora = randomLoraAdapter(layersOf(ts), { targets, seed: 5 });
+
+  it('the adapter names self_attn; the builder graph does not', () => {
+    expect([...mor.layers.keys()]).toContain('model.layers.0.self_attn.q_proj');
+    expect(fromBinary(ModelProtoSchema, bf.onnx).graph!.node.some((n) => n.name.includes('self_attn'))).toBe(
+      false,
+    );
+  });
+
+  it.each([
+    ['MoR dense, inference form (folded)', mor, { foldExperts: true }],
+    ['MoR top-2', mor, { routing: 'top-k', topK: 2 }],
+    ['LoRA', lora, {}],
+  ] as const)(
+    '%s: logits equal the TorchScript form’s within 1e-4 (prefill, cached step)',
+    async (_l, a, o) => {
+      const [prefill, step] = await logitsPair(patched(ts, a, o), patched(bf, a, o));
+      expect(prefill).toBeLessThan(1e-4);
+      expect(step).toBeLessThan(1e-4);
+      // The adapter changes the output (an identity adapter would pass the comparison trivially).
+      const [moved] = await logitsPair(ts, patched(ts, a, o));
+      expect(moved).toBeGreaterThan(1e-2);
+    },
+  );
+
+  it('greedy decoding with a MoR adapter picks the TorchScript form’s tokens (Qwen2, tied, rotary separate)', async () => {
+    const q = buildQwen2({ seed: 12 });
+    const a = randomMorAdapter(layersOf(q), { targets, r: 2, experts: 2, seed: 6 });
+    const o = { foldExperts: true };
+    const prompt = [1, 45, 46, 47];
+    const [x, y] = [
+      await greedy(patched(q, a, o), prompt, 8),
+      await greedy(patched(buildQwen2BuilderForm({ seed: 12, rotary: 'separate' }), a, o), prompt, 8),
+    ];
+    expect(y).toEqual(x);
+  });
+
+  it('applies to the q4 builder form: MatMulNBits layers, logits equal the adapted dequantized twin’s', async () => {
+    const q4 = buildLlamaBuilderForm({ seed: 11, quantize: 'q4', accuracyLevel: 0 });
+    const twin = { ...q4, onnx: q4Twin(q4.onnx) };
+    const [prefill, step] = await logitsPair(
+      patched(q4, mor, { foldExperts: true }),
+      patched(twin, mor, { foldExperts: true }),
+    );
+    expect(prefill).toBeLessThan(1e-4);
+    expect(step).toBeLessThan(1e-4);
+  });
+});
