@@ -78,7 +78,8 @@ export function tensorToFloat32(t: TensorProto): Float32Array {
     case TensorProto_DataType.FLOAT: {
       if (!hasRaw) return Float32Array.from(t.floatData);
       if (raw.byteOffset % 4 === 0) return new Float32Array(raw.buffer, raw.byteOffset, n);
-      return new Float32Array(raw.slice().buffer, 0, n);
+      // Copy through a new Uint8Array: a Node Buffer's slice() is a view of its (pooled) memory, not a copy.
+      return new Float32Array(new Uint8Array(raw).buffer, 0, n);
     }
     case TensorProto_DataType.FLOAT16:
     case TensorProto_DataType.BFLOAT16: {
