@@ -29,3 +29,8 @@ export {
   type BuilderRotary,
 } from './builder-form/decoder.js';
 export { Q4_BLOCK, dequantizedQ4, quantizeRowsQ4, type Q4Rows } from './builder-form/quantize-q4.js';
+export {
+  quantizeMatMulsNBits,
+  type QuantizeModelOptions,
+  type QuantizeModelReport,
+} from './quantize-model.js';
