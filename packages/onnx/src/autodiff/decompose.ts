@@ -3,6 +3,7 @@ import { floatAttr, intAttr, stringAttr } from '../graph/attributes.js';
 import type { GraphBuilder } from '../graph/graph-builder.js';
 import { opKey } from '../graph/graph-index.js';
 import { autodiffBuilder } from './builder.js';
+import { expandGroupQueryAttention, expandRotaryEmbedding } from './decompose-attention.js';
 import { AutodiffError, describeNode } from './errors.js';
 
 /** Options of {@link decomposeFusedOps}. */
@@ -118,20 +119,24 @@ const EXPANSIONS = new Map<string, Expand>([
       return b.op('Mul', [x, gate], {}, [n.output[0]!]);
     },
   ],
+  ['com.microsoft:RotaryEmbedding', expandRotaryEmbedding],
+  ['com.microsoft:GroupQueryAttention', expandGroupQueryAttention],
 ]);
 
 /** Op types (`domain:opType`) that {@link decomposeFusedOps} expands. */
 export const DECOMPOSABLE: ReadonlySet<string> = new Set(EXPANSIONS.keys());
 
-/** Outputs beyond these indices (normalization statistics) are not reproduced. */
-const REPRODUCED_OUTPUTS: Record<string, number> = {
-  'com.microsoft:SkipSimplifiedLayerNormalization': 4,
-  'com.microsoft:SkipLayerNormalization': 4,
+/** The outputs an expansion writes (default: output 0); others (normalization statistics, `output_qk`) must be unused. */
+const REPRODUCED_OUTPUTS: Record<string, readonly number[]> = {
+  'com.microsoft:SkipSimplifiedLayerNormalization': [0, 3],
+  'com.microsoft:SkipLayerNormalization': [0, 3],
+  'com.microsoft:GroupQueryAttention': [0, 1, 2],
 };
 
 /**
- * Replaces fused ops (LayerNormalization, SimplifiedLayerNormalization, Skip*LayerNormalization, Gelu variants)
- * by standard ai.onnx primitives in place, keeping output names and topological order, so autodiff needs rules
+ * Replaces fused ops (LayerNormalization, SimplifiedLayerNormalization, Skip*LayerNormalization, Gelu variants,
+ * com.microsoft RotaryEmbedding and GroupQueryAttention: decompose-attention.ts) by standard ai.onnx primitives in
+ * place, keeping output names and topological order, so autodiff needs rules
  * for primitives only. Mutates `graph`; returns the number of nodes expanded.
  */
 export function decomposeFusedOps(graph: GraphProto, options: DecomposeOptions = {}): number {
@@ -147,9 +152,9 @@ export function decomposeFusedOps(graph: GraphProto, options: DecomposeOptions =
       result.push(node);
       continue;
     }
-    const kept = REPRODUCED_OUTPUTS[key] ?? 1;
+    const kept = REPRODUCED_OUTPUTS[key] ?? [0];
     node.output.forEach((o, i) => {
-      if (o && i > 0 && read.has(o) && !(i === 3 && kept === 4))
+      if (o && read.has(o) && !kept.includes(i))
         throw new AutodiffError(
           `cannot decompose ${describeNode(node.opType, node.domain, node.name)}: its output ${i} "${o}" is used`,
           {

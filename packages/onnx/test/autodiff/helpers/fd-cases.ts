@@ -1,4 +1,4 @@
-import { TensorProto_DataType as DataType } from 'onnx-buf';
+import { TensorProto_DataType as DataType, type TensorProto } from 'onnx-buf';
 import { decomposeFusedOps } from '../../../src/autodiff/decompose.js';
 import { floatTensor, rawTensor } from '../../../src/graph/tensor-data.js';
 import type { AttrValue } from './onnx-model.js';
@@ -118,6 +118,70 @@ function matmulNBits(bits: 2 | 4, zeroPoints: 'packed' | 'float' | 'none'): FdCa
     initializers,
     nodes: [node('MatMulNBits', inputs, ['y'], { K: k, N: n, bits, block_size: blockSize }, 'com.microsoft')],
     outputs: ['y'],
+  };
+}
+
+/** RoPE caches `[positions, half]` for the attention cases (cos/sin of position · frequency). */
+function ropeCaches(positions: number, half: number): TensorProto[] {
+  const angle = (p: number, i: number) => p * 10000 ** (-i / half);
+  const table = (f: (a: number) => number) =>
+    Array.from({ length: positions * half }, (_, j) => f(angle(Math.floor(j / half), j % half)));
+  return [
+    floatTensor('cos', [positions, half], table(Math.cos)),
+    floatTensor('sin', [positions, half], table(Math.sin)),
+  ];
+}
+
+/** com.microsoft RotaryEmbedding on a 3-D `[1, 3, 2·4]` or 4-D `[1, 2, 3, 4]` input (decomposed). */
+const rotaryEmbedding = (x: number[]): FdCase => ({
+  ...decomposed('RotaryEmbedding', 'com.microsoft', { x }),
+  label: `RotaryEmbedding ${JSON.stringify(x)} (decomposed)`,
+  ints: { pos: ints([2, 0, 5], [1, 3]) },
+  initializers: ropeCaches(8, 2),
+  nodes: [node('RotaryEmbedding', ['x', 'pos', 'cos', 'sin'], ['y'], {}, 'com.microsoft')],
+});
+
+/**
+ * com.microsoft GroupQueryAttention (decomposed), 2 query heads over 1 KV head of size d (the kernel wants d a
+ * multiple of 8, of 16 with RoPE): `past` — a past of 2, 3 new tokens, RoPE inside (batch 1); `padded` — no past,
+ * no rotary, a right-padded batch of 2 (seqlens_k [2, 1]); `packed` — q, k and v in one input, with a past.
+ */
+function groupQueryAttention(kind: 'past' | 'padded' | 'packed'): FdCase {
+  const withPast = kind !== 'padded';
+  const batch = withPast ? 1 : 2;
+  const d = withPast ? 16 : 8;
+  const int32 = (name: string, dims: number[], v: number[]) => rawTensor(name, dims, Int32Array.from(v));
+  const inputs: Record<string, number[]> =
+    kind === 'packed' ? { q: [1, 3, 4 * d] } : { q: [batch, 3, 2 * d], k: [batch, 3, d], v: [batch, 3, d] };
+  if (withPast) Object.assign(inputs, { pk: [1, 1, 2, d], pv: [1, 1, 2, d] });
+  const qkv = kind === 'packed' ? ['q', '', ''] : ['q', 'k', 'v'];
+  const gqaInputs = [...qkv, withPast ? 'pk' : '', withPast ? 'pv' : '', 'seqlens', 'total'];
+  const labels = {
+    past: 'past 2 + 3 tokens, do_rotary',
+    padded: 'no past, padded batch',
+    packed: 'packed QKV, past 2',
+  };
+  return {
+    op: 'com.microsoft:GroupQueryAttention',
+    label: `GroupQueryAttention ${labels[kind]} (decomposed)`,
+    inputs,
+    float32: true,
+    initializers: [
+      int32('seqlens', [batch], withPast ? [4] : [2, 1]),
+      int32('total', [], [withPast ? 5 : 3]),
+      ...(withPast ? ropeCaches(8, d / 2) : []),
+    ],
+    nodes: [
+      node(
+        'GroupQueryAttention',
+        withPast ? [...gqaInputs, 'cos', 'sin'] : gqaInputs,
+        ['y', 'pk_out', 'pv_out'],
+        { num_heads: 2, kv_num_heads: 1, do_rotary: withPast ? 1 : 0, scale: { f: 0.4 } },
+        'com.microsoft',
+      ),
+    ],
+    outputs: ['y', 'pk_out', 'pv_out'],
+    prepare: (g) => void decomposeFusedOps(g, { floatType: DataType.FLOAT }),
   };
 }
 
@@ -370,6 +434,11 @@ export const FD_CASES: FdCase[] = [
   { ...decomposed('Gelu', '', { x: [2, 3] }, { approximate: 'tanh' }, [-2, 2]), opset: 20 },
   decomposed('FastGelu', 'com.microsoft', { x: [2, 3], bias: [3] }, {}, [-2, 2]),
   decomposed('QuickGelu', 'com.microsoft', { x: [2, 3] }, { alpha: { f: 1.5 } }, [-2, 2]),
+  rotaryEmbedding([1, 3, 8]),
+  rotaryEmbedding([1, 2, 3, 4]),
+  groupQueryAttention('past'),
+  groupQueryAttention('padded'),
+  groupQueryAttention('packed'),
   matmulNBits(4, 'packed'),
   matmulNBits(4, 'none'),
   matmulNBits(2, 'float'),
