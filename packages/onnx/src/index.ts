@@ -35,7 +35,12 @@ export type { LinearLayer, LinearKind, WeightLayout } from './match/linear-layer
 export { findLinearLayers } from './match/find-linear-layers.js';
 export { matchTargets, type ModuleShape } from './match/match-targets.js';
 export { modulePathFromNodeName, modulePathFromInitializer } from './match/module-path.js';
-export type { AdapterInput, MorAdapterInput, LoraAdapterInput } from './pass/adapter-input.js';
+export type {
+  AdapterInput,
+  MorAdapterInput,
+  LoraAdapterInput,
+  MoeLoraAdapterInput,
+} from './pass/adapter-input.js';
 export {
   applyAdapter,
   type ApplyAdapterOptions,

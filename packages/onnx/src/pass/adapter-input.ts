@@ -1,4 +1,4 @@
-import type { LoraLayerWeights, MorConfig, MorLayerWeights } from '@mor/core';
+import type { LoraLayerWeights, MoeLoraLayerWeights, MorConfig, MorLayerWeights } from '@mor/core';
 
 /**
  * A MoR adapter as `@mor/format` loads it (structural: any object of this shape will do). `layers` is keyed by
@@ -19,8 +19,15 @@ export interface LoraAdapterInput {
   layers: ReadonlyMap<string, LoraLayerWeights>;
 }
 
-/** Either adapter kind. */
-export type AdapterInput = MorAdapterInput | LoraAdapterInput;
+/** A MoELoRA adapter (mor-spec.md §7): MoR's config fields, N independent LoRAs per module. */
+export interface MoeLoraAdapterInput {
+  kind: 'moelora';
+  config: Pick<MorConfig, 'r' | 'alpha' | 'experts' | 'topK' | 'routerBias'>;
+  layers: ReadonlyMap<string, MoeLoraLayerWeights>;
+}
+
+/** Any adapter kind. */
+export type AdapterInput = MorAdapterInput | LoraAdapterInput | MoeLoraAdapterInput;
 
 /** The `[d_in, d_out]` of each adapter module, for {@link matchTargets}. */
 export function adapterShapes(adapter: AdapterInput): Map<string, { dIn: number; dOut: number }> {

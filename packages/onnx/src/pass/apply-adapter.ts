@@ -16,7 +16,10 @@ import { emitMorBranch } from './mor-branch.js';
 
 /** Options of {@link applyAdapter}. */
 export interface ApplyAdapterOptions {
-  /** MoR routing; default `top-k` when the adapter config has `topK`, else `dense`. Ignored for LoRA. */
+  /**
+   * MoR/MoELoRA routing; default `top-k` when the adapter config has `topK`, else `dense`. Ignored for LoRA.
+   * MoELoRA has no `static` routing.
+   */
   routing?: 'dense' | 'top-k' | 'static';
   /** k for top-k routing (default: the config's `topK`). */
   topK?: number;
@@ -27,7 +30,7 @@ export interface ApplyAdapterOptions {
   /** Add graph outputs `mor_gates.<module>` (`[..., N]` gates; `[N]` for static routing). */
   exposeGates?: boolean;
   /**
-   * Inference form (MoR only; not with `paramsAsInputs`): the branch of `mor-branch.ts` with every
+   * Inference form (MoR and MoELoRA; not with `paramsAsInputs`): the branch of `mor-branch.ts` with every
    * parameter-only product folded into constants (`fold-constants.ts`) — A and the router as one MatMul, the expert
    * outer product by a 0/1 selector MatMul, no shape ops, static routing a plain rank-r LoRA. Same results up to
    * float32 rounding; parameters are then not under their own names (`params` lists the folded constants
@@ -35,11 +38,11 @@ export interface ApplyAdapterOptions {
    */
   foldExperts?: boolean;
   /**
-   * Training form (MoR, with `paramsAsInputs`): keep `x·Aᵀ` its own MatMul so adapter dropout can drop x on that
+   * Training form (MoR and MoELoRA, with `paramsAsInputs`): keep `x·Aᵀ` its own MatMul so adapter dropout can drop x on that
    * edge alone; by default A and the router share one MatMul (faster). See `mor-branch.ts`.
    */
   separateDownProjection?: boolean;
-  /** Prefix of parameter names: `<prefix>.<module>.A`; default `mor` (MoR) or `lora` (LoRA). */
+  /** Prefix of parameter names: `<prefix>.<module>.A`; default the adapter kind (`mor`, `moelora`, `lora`). */
   prefix?: string;
 }
 
@@ -49,7 +52,10 @@ export interface AdapterParam {
   data: Float32Array;
   /** The adapter module it belongs to, e.g. `model.layers.0.mlp.gate_proj`. */
   module: string;
-  /** Its tensor within the module: `A`, `B`, `omegaA`, `omegaB`, `routerWeight`, `routerBias` (folded: `down`, `up`, …). */
+  /**
+   * Its tensor within the module: `A`, `B`, `omegaA`, `omegaB`, `routerWeight`, `routerBias` (MoELoRA: `A`
+   * `[N·r, d_in]`, `B` `[N, d_out, r]`, the router; folded: `down`, `up`, …).
+   */
   tensor: string;
 }
 
@@ -66,9 +72,11 @@ export interface ApplyAdapterResult {
 }
 
 function routingOf(adapter: AdapterInput, o: ApplyAdapterOptions): MorRouting {
-  if (adapter.kind !== 'mor') return { mode: 'dense' };
+  if (adapter.kind === 'lora') return { mode: 'dense' };
   const n = adapter.config.experts;
   const mode = o.routing ?? (adapter.config.topK ? 'top-k' : 'dense');
+  if (mode === 'static' && adapter.kind === 'moelora')
+    throw new GraphError('a MoELoRA adapter has no static routing (its router is part of the adapter)');
   if (mode === 'static') {
     if (!o.gate || o.gate.length !== n)
       throw new GraphError(`static routing needs a gate of ${n} values (options.gate)`);
@@ -132,7 +140,7 @@ export function applyAdapter(
     });
     const added = graph.initializer.length;
     const foldValues = new Map<string, FoldValue>();
-    const fold = options.foldExperts && adapter.kind === 'mor';
+    const fold = options.foldExperts && adapter.kind !== 'lora';
     const param = (tensor: string, dims: number[], data: Float32Array) => {
       if (!fold) return addParam(graph, names, params, asInput, prefix, { module, tensor, dims, data });
       const name = names.take(`${prefix}.${module}.${tensor}`);
@@ -141,35 +149,44 @@ export function applyAdapter(
     };
     const x = castIn(b, layer.input, layer.dtype);
     let out: BranchValues;
-    if (adapter.kind === 'mor') {
-      const w = adapter.layers.get(module)!;
+    if (adapter.kind !== 'lora') {
       const { r, experts: n } = adapter.config;
+      const router = routing.mode !== 'static';
+      const w = adapter.layers.get(module)!;
       if (w.r !== r || w.experts !== n)
         throw new GraphError(`weights have r ${w.r}, N ${w.experts}; config says r ${r}, N ${n}`, module);
-      const router = routing.mode !== 'static';
-      out = emitMorBranch(
-        b,
-        x,
-        {
-          A: param('A', [r, w.dIn], w.A),
-          B: param('B', [w.dOut, r], w.B),
-          omegaA: param('omegaA', [n, r], w.omegaA),
-          omegaB: param('omegaB', [n, w.dOut], w.omegaB),
-          ...(router ? { routerWeight: param('routerWeight', [n, w.dIn], w.routerWeight) } : {}),
-          ...(router && w.routerBias ? { routerBias: param('routerBias', [n], w.routerBias) } : {}),
-        },
-        {
-          n,
-          r,
-          scaling: morScaling(adapter.config),
-          routing,
-          // Training differentiates the softmax over N; inference (and opsets the autodiff does not take) spreads
-          // first, one kernel less.
-          softmaxOver: asInput && b.opset >= 13 ? 'experts' : 'copies',
-          separateDownProjection: asInput && !!options.separateDownProjection,
-          exposeGates: !!options.exposeGates,
-        },
-      );
+      let p: Parameters<typeof emitMorBranch>[2];
+      if (adapter.kind === 'mor') {
+        const m = adapter.layers.get(module)!;
+        p = {
+          A: param('A', [r, m.dIn], m.A),
+          B: param('B', [m.dOut, r], m.B),
+          omegaA: param('omegaA', [n, r], m.omegaA),
+          omegaB: param('omegaB', [n, m.dOut], m.omegaB),
+          ...(router ? { routerWeight: param('routerWeight', [n, m.dIn], m.routerWeight) } : {}),
+          ...(router && m.routerBias ? { routerBias: param('routerBias', [n], m.routerBias) } : {}),
+        };
+      } else {
+        const m = adapter.layers.get(module)!;
+        p = {
+          kind: 'moelora',
+          A: param('A', [n * r, m.dIn], m.A),
+          B: param('B', [n, m.dOut, r], m.B),
+          routerWeight: param('routerWeight', [n, m.dIn], m.routerWeight),
+          ...(m.routerBias ? { routerBias: param('routerBias', [n], m.routerBias) } : {}),
+        };
+      }
+      out = emitMorBranch(b, x, p, {
+        n,
+        r,
+        scaling: morScaling(adapter.config),
+        routing,
+        // Training differentiates the softmax over N; inference (and opsets the autodiff does not take) spreads
+        // first, one kernel less.
+        softmaxOver: asInput && b.opset >= 13 ? 'experts' : 'copies',
+        separateDownProjection: asInput && !!options.separateDownProjection,
+        exposeGates: !!options.exposeGates,
+      });
       if (options.exposeGates) {
         const name = b.op1('Identity', [out.gates!], {}, names.take(`mor_gates.${module}`));
         graph.output.push(tensorValueInfo(name, TensorProto_DataType.FLOAT));

@@ -58,12 +58,23 @@ const EVALUATE: Record<string, Evaluate> = {
     return { dims: a!.dims.length === 2 ? [m, n] : [n], data };
   },
   Transpose: (node, [a]) => {
-    const perm = intsAttr(node, 'perm');
-    if (a!.dims.length !== 2 || (perm && (perm[0] !== 1 || perm[1] !== 0))) return null;
-    const [rows, cols] = a!.dims as [number, number];
-    const data = new Float64Array(rows * cols);
-    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) data[j * rows + i] = a!.data[i * cols + j]!;
-    return { dims: [cols, rows], data };
+    const rank = a!.dims.length;
+    const perm = intsAttr(node, 'perm') ?? a!.dims.map((_, i) => rank - 1 - i);
+    const dims = perm.map((p) => a!.dims[p]!);
+    const inStrides = a!.dims.map((_, i) => size(a!.dims.slice(i + 1)));
+    const data = new Float64Array(a!.data.length);
+    const at = new Array<number>(rank).fill(0); // output index, odometer order
+    for (let o = 0; o < data.length; o++) {
+      let from = 0;
+      for (let i = 0; i < rank; i++) from += at[i]! * inStrides[perm[i]!]!;
+      data[o] = a!.data[from]!;
+      for (let i = rank - 1; i >= 0; i--) {
+        at[i] = at[i]! + 1;
+        if (at[i] !== dims[i]) break;
+        at[i] = 0;
+      }
+    }
+    return { dims, data };
   },
   Concat: (node, parts) => {
     const axis = intAttr(node, 'axis', 0);

@@ -1,4 +1,5 @@
 import type { MorRouting } from '@mor/core';
+import { GraphError } from '../errors.js';
 import type { GraphBuilder } from '../graph/graph-builder.js';
 import { emitLoraBranch, type BranchValues } from './lora-branch.js';
 
@@ -13,7 +14,21 @@ export interface MorParamValues {
   routerBias?: string;
 }
 
-/** Sizes and form of one MoR branch. */
+/**
+ * Value names of one layer's MoELoRA parameters (mor-spec.md §7): the experts stacked expert-major, as
+ * `MoeLoraLayerWeights` holds them.
+ */
+export interface MoeLoraParamValues {
+  kind: 'moelora';
+  /** `[N·r, d_in]` = `concat_i(A_i)`. */
+  A: string;
+  /** `[N, d_out, r]`: `B_i` stacked. */
+  B: string;
+  routerWeight: string;
+  routerBias?: string;
+}
+
+/** Sizes and form of one MoR (or MoELoRA) branch. */
 export interface MorBranchOptions {
   n: number;
   r: number;
@@ -68,15 +83,23 @@ function gatesFromLogits(b: GraphBuilder, logits: string, routing: MorRouting, c
  *
  * `z` is `g ⊗ u` flattened expert-major. Static routing is the rank-r LoRA of mor-spec.md §3:
  * `B_static = B ⊙ M`, `M = (g ⊙ ω_B)ᵀ · ω_A`, through {@link emitLoraBranch}.
+ *
+ * MoELoRA (`p.kind === 'moelora'`, mor-spec.md §7) is the same branch with independent experts: `A` is already
+ * `concat_i(A_i)` `[N·r, d_in]`, so `u` needs no tiling (`T_u` = identity, dropped), the copies form spreads the
+ * router rows instead (`h = x · [A; Eᵀ·W_g]ᵀ`, one MatMul, no `expand`), and `up = s·B_catᵀ` is
+ * `s · Reshape(Transpose(B, [0, 2, 1]), [N·r, d_out])`. It has no static routing.
  */
 export function emitMorBranch(
   b: GraphBuilder,
   x: string,
-  p: MorParamValues,
+  p: MorParamValues | MoeLoraParamValues,
   o: MorBranchOptions,
 ): BranchValues {
   const { n, r, routing } = o;
-  if (routing.mode === 'static') {
+  const independent = 'kind' in p;
+  if (routing.mode === 'static' && independent)
+    throw new GraphError('MoELoRA has no static routing (its router is part of the adapter)');
+  if (routing.mode === 'static' && !independent) {
     const gateColumn = b.f(routing.gate, [n, 1], 'gate');
     const m = b.op1('MatMul', [b.transpose(b.op1('Mul', [p.omegaB, gateColumn]), [1, 0]), p.omegaA]);
     const lora = emitLoraBranch(b, x, { A: p.A, B: b.op1('Mul', [p.B, m]) }, o.scaling);
@@ -98,23 +121,38 @@ export function emitMorBranch(
     return b.op1('MatMul', [x, base ? product(wT, base) : wT]);
   };
 
+  const uWidth = independent ? nr : r; // rows of A
+  const concatRows = (parts: string[]) => b.op1('Concat', parts, { axis: { int: 0 } });
   let z: string;
   let gates: string | null = null;
   if (o.softmaxOver === 'experts') {
     const [u, l] = o.separateDownProjection
       ? [matmulT(p.A), matmulT(p.routerWeight!)]
-      : b.split(matmulT(b.op1('Concat', [p.A, p.routerWeight!], { axis: { int: 0 } }), 'down'), [r, n]);
+      : b.split(matmulT(concatRows([p.A, p.routerWeight!]), 'down'), [uWidth, n]);
     const g = gatesFromLogits(b, p.routerBias ? b.op1('Add', [l!, p.routerBias]) : l!, routing, 1);
-    const uRep = b.op1('MatMul', [u!, constant('tile_u', r, nr, (k, c) => Number(rank(c) === k))]);
+    const uRep = independent
+      ? u!
+      : b.op1('MatMul', [u!, constant('tile_u', r, nr, (k, c) => Number(rank(c) === k))]);
     const gRep = b.op1('MatMul', [g, constant('spread_gates', n, nr, (i, c) => Number(expert(c) === i))]);
     z = b.op1('Mul', [uRep, gRep]);
     if (o.exposeGates) gates = g;
   } else {
-    const h = matmulT(b.op1('Concat', [p.A, p.routerWeight!], { axis: { int: 0 } }), 'down'); // [..., r + N]
-    const expand = constant('expand', r + n, 2 * nr, (k, c) =>
-      Number(k < r ? c < nr && rank(c) === k : c >= nr && expert(c - nr) === k - r),
-    );
-    const [uRep, lRep] = b.split(b.op1('MatMul', [h, product(expand, 'expand')]), [nr, nr]);
+    let uRep: string | undefined;
+    let lRep: string | undefined;
+    if (independent) {
+      // Router rows repeated r times (Eᵀ·W_g, parameter-only): u and the logit copies come out of one MatMul.
+      const routerRep = b.op1('MatMul', [
+        constant('spread_router', nr, n, (c, i) => Number(expert(c) === i)),
+        p.routerWeight,
+      ]);
+      [uRep, lRep] = b.split(matmulT(concatRows([p.A, routerRep]), 'down'), [nr, nr]);
+    } else {
+      const h = matmulT(concatRows([p.A, p.routerWeight!]), 'down'); // [..., r + N]
+      const expand = constant('expand', r + n, 2 * nr, (k, c) =>
+        Number(k < r ? c < nr && rank(c) === k : c >= nr && expert(c - nr) === k - r),
+      );
+      [uRep, lRep] = b.split(b.op1('MatMul', [h, product(expand, 'expand')]), [nr, nr]);
+    }
     let logits = lRep!;
     if (p.routerBias) {
       const spread = constant('spread_gates', n, nr, (i, c) => Number(expert(c) === i));
@@ -129,6 +167,12 @@ export function emitMorBranch(
   }
 
   const s = o.softmaxOver === 'copies' ? o.scaling * r : o.scaling;
+  if (independent) {
+    // B_catᵀ [N·r, d_out]: row i·r + k is column k of B_i.
+    const bCatT = b.op1('Reshape', [b.transpose(p.B, [0, 2, 1]), b.i64([nr, -1])]);
+    const up = product(b.op1('Mul', [bCatT, b.f(s, [], 'scaling')]), 'up');
+    return { delta: b.op1('MatMul', [z, up]), gates, products };
+  }
   const tileB = constant('tile_b', nr, r, (c, k) => (rank(c) === k ? s : 0)); // s·Bᵀ per expert
   const spreadB = constant('spread_omega_b', nr, n, (c, i) => Number(expert(c) === i));
   const upB = b.op1('MatMul', [tileB, b.transpose(p.B, [1, 0])]); // [N·r, d_out]
