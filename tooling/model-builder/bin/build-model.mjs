@@ -3,13 +3,16 @@
 //   build-model.mjs <llama|qwen2|gpt2|bert> <outDir> [--hidden N] [--layers N] [--heads N] [--kv-heads N]
 //     [--intermediate N] [--vocab N] [--seed N] [--quantize matmulnbits|dynamic-int8] [--without-kv-cache]
 //     [--conv1d-form matmul|gemm] [--labels A,B,...]
+//     [--form builder [--rotary in-attention|separate] [--quantize q4]]  (llama, qwen2: onnxruntime-genai builder graph)
 // Needs the package built (`npx tsc -p tsconfig.build.json`).
 import { parseArgs } from 'node:util';
 import {
   buildBertForSequenceClassification,
   buildGpt2,
   buildLlama,
+  buildLlamaBuilderForm,
   buildQwen2,
+  buildQwen2BuilderForm,
   writeModelDir,
 } from '../dist/index.js';
 
@@ -33,6 +36,8 @@ const { values, positionals } = parseArgs({
     'without-kv-cache': { type: 'boolean' },
     'conv1d-form': { type: 'string' },
     labels: { type: 'string' },
+    form: { type: 'string' },
+    rotary: { type: 'string' },
   },
 });
 const [arch, outDir] = positionals;
@@ -62,9 +67,19 @@ const opts = {
   withoutKvCache: values['without-kv-cache'],
   conv1dForm: values['conv1d-form'],
   labels: values.labels?.split(','),
+  rotary: values.rotary,
 };
 for (const k of Object.keys(opts)) if (opts[k] === undefined) delete opts[k];
-const built = builders[arch](opts);
+const builderForms = { llama: buildLlamaBuilderForm, qwen2: buildQwen2BuilderForm };
+if (values.form !== undefined && values.form !== 'builder' && values.form !== 'torchscript') {
+  console.error(`--form must be torchscript or builder, got ${values.form}`);
+  process.exit(2);
+}
+if (values.form === 'builder' && !(arch in builderForms)) {
+  console.error(`--form builder is for ${Object.keys(builderForms).join(', ')}, not ${arch}`);
+  process.exit(2);
+}
+const built = (values.form === 'builder' ? builderForms[arch] : builders[arch])(opts);
 await writeModelDir(outDir, built);
 const mb = (built.onnx.length / 1048576).toFixed(2);
 console.log(
