@@ -5,7 +5,11 @@
 //
 //   node bench/train.mjs [--hidden 256 --layers 4 --heads 4 --kv-heads 2 --intermediate 512 --vocab 4096 \
 //     --batch 8 --seq 128 --steps 10 --warmup 2 --threads 2 --r 8 --experts 8 --top-k 0 --seed 0 \
-//     --only mor,lora,pair,torch-mor,torch-lora --device cpu|webgpu|cuda --json out.json --profile <dir>]
+//     --only mor,lora,pair,torch-mor,torch-lora --device cpu|webgpu|cuda --form torchscript|builder \
+//     --json out.json --profile <dir>]
+//
+// `--form builder` trains through the onnxruntime-genai model-builder graph of the same weights
+// (GroupQueryAttention, SkipSimplifiedLayerNorm; decomposed for the train graph); PyTorch is unaffected.
 //
 // Build the packages first (`npm run build`). PyTorch comes from Debian: `apt-get install -y python3-torch
 // libopenblas0-pthread` (without OpenBLAS torch links the reference BLAS and is 5-7x slower).
@@ -48,7 +52,8 @@ function child(cmd, args, env = {}) {
 }
 
 function node(method) {
-  const args = [`${here}train-lib/worker.mjs`, '--method', method, '--device', o.device, ...common()];
+  const args = [`${here}train-lib/worker.mjs`, '--method', method, '--device', o.device, '--form', o.form];
+  args.push(...common());
   if (o.profile && !method.includes('+')) args.push('--profile', o.profile);
   return child(process.execPath, args);
 }

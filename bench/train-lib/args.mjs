@@ -20,14 +20,18 @@ export const TRAIN_DEFAULTS = {
   seed: 0,
   /** Execution provider of our engine (cpu, webgpu, cuda); PyTorch's baseline always runs on the CPU. */
   device: 'cpu',
+  /** Graph form of the base: `torchscript` (optimum's export) or `builder` (onnxruntime-genai's model builder). */
+  form: 'torchscript',
 };
-/** Parses `argv` against {@link TRAIN_DEFAULTS}; `--only a,b` is a list, `--json/--profile/--method/--device` strings. */
+/** Parses `argv` against {@link TRAIN_DEFAULTS}; `--only a,b` is a list, `--json/--profile/--method/--device/--form` strings. */
 export function parseTrainArgs(argv) {
   const out = parseFlags(argv, TRAIN_DEFAULTS, {
-    strings: ['json', 'profile', 'method', 'device'],
+    strings: ['json', 'profile', 'method', 'device', 'form'],
     lists: ['only'],
   });
   if (out.steps < 1) throw new Error('--steps must be at least 1');
+  if (out.form !== 'torchscript' && out.form !== 'builder')
+    throw new Error(`--form must be torchscript or builder, got ${out.form}`);
   return out;
 }
 

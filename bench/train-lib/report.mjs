@@ -14,7 +14,7 @@ export function formatReport(o, results) {
   const lines = [
     `Llama h${o.hidden} L${o.layers} heads ${o.heads}/${o.kvHeads} inter ${o.intermediate} vocab ${o.vocab}; ` +
       `batch ${o.batch}×${o.seq} = ${o.batch * o.seq} tokens/step; MoR r ${o.r} N ${o.experts}${o.topK ? ` top-${o.topK}` : ' dense'}, LoRA r ${o.r}, ` +
-      `all 7 projections; AdamW; ours on ${o.device}, ${o.threads} threads; median of ${o.steps} steps after ${o.warmup} warm-up`,
+      `all 7 projections; AdamW; ours on ${o.device} (${o.form ?? 'torchscript'} graph), ${o.threads} threads; median of ${o.steps} steps after ${o.warmup} warm-up`,
     '',
     '| variant | step ms (wall) | tokens/s | CPU ms/step | peak RSS MB | setup ms |',
     '|---|---|---|---|---|---|',

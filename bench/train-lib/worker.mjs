@@ -6,7 +6,7 @@ import { readdirSync, renameSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildLlama } from '@mor/model-builder';
+import { buildLlama, buildLlamaBuilderForm } from '@mor/model-builder';
 import { createRng, initLoraLayer, initMorLayer, validateMorConfig } from '@mor/core';
 import { createLoraAdapter, createMorAdapter } from '@mor/format';
 import { TrainSession } from '@mor/transformers';
@@ -16,7 +16,7 @@ import { summarizeProfile } from './profile-summary.mjs';
 import { PROJECTIONS, targetLinears } from '../lib/adapters.mjs';
 
 const o = parseTrainArgs(process.argv.slice(2));
-const built = buildLlama({
+const shape = {
   hidden: o.hidden,
   layers: o.layers,
   heads: o.heads,
@@ -24,8 +24,10 @@ const built = buildLlama({
   intermediate: o.intermediate,
   vocab: o.vocab,
   seed: o.seed,
-  withoutKvCache: true,
-});
+};
+// The builder form always has a KV cache (fed empty by the train graph); the TorchScript one is built without.
+const built =
+  o.form === 'builder' ? buildLlamaBuilderForm(shape) : buildLlama({ ...shape, withoutKvCache: true });
 const linears = targetLinears(built);
 const rng = createRng(o.seed + 1);
 const alpha = 2 * o.r;
