@@ -9,3 +9,4 @@ export { WORDNET_LLAMA } from './model-options.js';
 export { pretrain, type PretrainOptions, type PretrainResult } from './pretrain.js';
 export * from './parse-index.js';
 export * from './tasks/index.js';
+export * from './study/index.js';
