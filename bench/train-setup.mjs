@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { createRng, initMorLayer, validateMorConfig } from '@mor/core';
 import { createMorAdapter } from '@mor/format';
 import { buildLlama } from '@mor/model-builder';
-import { TrainSession } from '@mor/transformers';
+import { TrainSession } from '@mor/engine';
 import { PROJECTIONS, targetLinears } from './lib/adapters.mjs';
 import { parseFlags } from './lib/args.mjs';
 import { lmBatch, median } from './train-lib/args.mjs';

@@ -15,7 +15,7 @@ export default defineConfig({
     conditions: ['onnxruntime-web-use-extern-wasm', 'module', 'browser', 'development|production'],
   },
   optimizeDeps: {
-    // One onnxruntime-web instance for transformers.js and @mor/transformers (session recording hooks its class).
+    // One onnxruntime-web instance for transformers.js and @mor/engine (session recording hooks its class).
     include: ['@huggingface/transformers', 'onnxruntime-web/webgpu'],
   },
   build: {

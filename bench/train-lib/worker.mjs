@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { buildLlama, buildLlamaBuilderForm } from '@mor/model-builder';
 import { createRng, initLoraLayer, initMorLayer, validateMorConfig } from '@mor/core';
 import { createLoraAdapter, createMorAdapter } from '@mor/format';
-import { TrainSession } from '@mor/transformers';
+import { TrainSession } from '@mor/engine';
 import { lmBatch, median, parseTrainArgs } from './args.mjs';
 import { processMemory } from './memory.mjs';
 import { summarizeProfile } from './profile-summary.mjs';

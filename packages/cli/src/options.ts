@@ -1,4 +1,4 @@
-import { MOR_DEVICES } from '@mor/transformers';
+import { MOR_DEVICES } from '@mor/engine';
 import type { OptionSpec } from './command.js';
 import { CliError } from './errors.js';
 

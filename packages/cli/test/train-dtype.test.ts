@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadAdapter } from '@mor/format/node';
 import { buildLlama, writeModelDir } from '@mor/model-builder';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nbitsTwin } from '../../transformers/test/train/quantized-twin.js';
+import { nbitsTwin } from '../../engine/test/train/quantized-twin.js';
 import { fixture, ONE_SGD_STEP, runCli } from './run-cli.js';
 
 // `mor train --dtype`: the file transformers.js loads for the dtype is the graph trained through. A q4 model dir

@@ -1,6 +1,5 @@
 import type { Adapter } from '@mor/format';
-import { AdapterLoadError } from './errors.js';
-import { registeredPlatform, PlatformMissingError } from './platform.js';
+import { AdapterLoadError, registeredPlatform, PlatformMissingError } from '@mor/engine';
 
 /** An adapter, or (in Node) the path of an adapter directory. */
 export type AdapterInput = Adapter | string;

@@ -1,13 +1,19 @@
 import type { Adapter } from '@mor/format';
 import { resolveAdapter, type AdapterInput } from './adapter-input.js';
 import { checkOptions, type OptionNames } from './check-options.js';
-import { AdapterAttachError, MorTransformersError } from './errors.js';
+import { AdapterAttachError } from './errors.js';
 import { tapGates, type GateCallback } from './gate-tap.js';
 import { buildPatchedModel, type PatchOptions } from './graph-patch.js';
-import { sessionClassOf, type OrtSessionLike, type OrtSessionOptions } from './ort-types.js';
-import { getSessionSource, type SessionSource } from './session-sources.js';
-import { openSessionModel } from './session-model.js';
-import { runningInNode } from './ort-module.js';
+import {
+  getSessionSource,
+  MorEngineError,
+  openSessionModel,
+  runningInNode,
+  sessionClassOf,
+  type OrtSessionLike,
+  type OrtSessionOptions,
+  type SessionSource,
+} from '@mor/engine';
 
 /** A transformers.js model as far as adapters care: its ONNX Runtime sessions by name. */
 export interface ModelWithSessions {
@@ -130,7 +136,7 @@ async function buildState(
       exposeGates: options.exposeGates || !!options.onGates,
     });
   } catch (error) {
-    if (error instanceof MorTransformersError) throw error;
+    if (error instanceof MorEngineError) throw error;
     const failure = new AdapterAttachError((error as Error).message, name, where);
     (failure as { cause?: unknown }).cause = error;
     throw failure;

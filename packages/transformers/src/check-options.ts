@@ -1,4 +1,4 @@
-import { MorInputError } from './errors.js';
+import { MorInputError } from '@mor/engine';
 
 /**
  * Every option name of an options type, each `true`: `satisfies OptionNames<T>` makes the compiler keep the list

@@ -1,5 +1,5 @@
 import { Tensor, type PreTrainedModel } from '@huggingface/transformers';
-import { MorInputError } from './errors.js';
+import { MorInputError } from '@mor/engine';
 
 /** Options of {@link forwardLogits}. */
 export interface ForwardLogitsOptions {

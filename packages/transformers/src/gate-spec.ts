@@ -1,4 +1,4 @@
-import { MorInputError } from './errors.js';
+import { MorInputError } from '@mor/engine';
 
 /**
  * A fixed gate for a MoR adapter (docs/cli.md `--gate SPEC`): `'uniform'`, the name of an entry in the

@@ -1,4 +1,4 @@
-import type { OrtSessionLike, OrtTensorLike } from './ort-types.js';
+import type { OrtSessionLike, OrtTensorLike } from '@mor/engine';
 
 /** Router gates of one forward pass, by graph output name (one per adapted layer, shape `[..., N]`). */
 export type GateOutputs = Record<string, OrtTensorLike>;

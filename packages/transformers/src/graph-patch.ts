@@ -1,10 +1,9 @@
 import type { Adapter } from '@mor/format';
 import { applyAdapter, decodeModel, type ModelProto } from '@mor/onnx';
-import { encodeForSession } from './session-model.js';
-import type { SessionSource } from './session-sources.js';
+import { encodeForSession, requirePlatform } from '@mor/engine';
+import type { SessionSource } from '@mor/engine';
 import { resolveGate, type GateSpec } from './gate-spec.js';
 import { AdapterAttachError } from './errors.js';
-import { requirePlatform } from './platform.js';
 
 /** Options of {@link buildPatchedModel}. */
 export interface PatchOptions {

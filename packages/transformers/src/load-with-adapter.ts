@@ -9,8 +9,7 @@ import {
 } from '@huggingface/transformers';
 import { resolveAdapter, type AdapterInput } from './adapter-input.js';
 import { attachAdapter, type AttachAdapterOptions } from './attach-adapter.js';
-import { checkDevice, explainDeviceFailure } from './devices.js';
-import { withSessionRecording } from './session-sources.js';
+import { checkDevice, explainDeviceFailure, withSessionRecording } from '@mor/engine';
 
 /** Options of {@link loadWithAdapter}: transformers.js' own loading options, plus the adapter's. */
 export interface LoadWithAdapterOptions

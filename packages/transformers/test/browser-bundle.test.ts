@@ -9,14 +9,14 @@ describe('browser bundle', () => {
     const report = await browserBundleReport(new URL('../src/index.ts', import.meta.url));
     expect(report.nodeOnly).toEqual([]);
     // It did follow the package's own modules and its @mor dependencies.
-    expect(report.modules.some((m) => m.endsWith('/transformers/src/platform.ts'))).toBe(true);
-    expect(report.modules.some((m) => /\/onnx\/dist\/index\.js$/.test(m))).toBe(true);
+    expect(report.modules.some((m) => m.endsWith('/transformers/src/graph-patch.ts'))).toBe(true);
+    expect(report.modules.some((m) => /\/engine\/dist\/index\.js$/.test(m))).toBe(true);
   }, 120_000);
 
   it('the check fails on the Node entry and on a dynamic import of a Node builtin', async () => {
     const node = await browserBundleReport(new URL('../src/node/index.ts', import.meta.url));
     expect(node.nodeOnly.some((m) => m.startsWith('node:fs'))).toBe(true);
-    expect(node.nodeOnly.some((m) => m.includes('/transformers/src/node/platform.ts'))).toBe(true);
+    expect(node.nodeOnly.some((m) => m.includes('/engine/dist/node/index.js'))).toBe(true);
 
     const dir = await mkdtemp(join(tmpdir(), 'mor-bundle-'));
     try {

@@ -2,17 +2,14 @@ import { existsSync } from 'node:fs';
 import { AutoModelForCausalLM, type PreTrainedModel } from '@huggingface/transformers';
 import { loadAdapter } from '@mor/format/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AdapterAttachError, attachAdapter, forwardLogits, loadWithAdapter } from '../src/index.js';
 import {
-  AdapterAttachError,
   AdapterLoadError,
   BackendUnavailableError,
   MorInputError,
   UnsupportedDeviceError,
-  attachAdapter,
   checkDevice,
-  forwardLogits,
-  loadWithAdapter,
-} from '../src/index.js';
+} from '@mor/engine';
 import { fixture, useFixtureModels } from './helpers.js';
 
 describe('clear errors for bad inputs', () => {

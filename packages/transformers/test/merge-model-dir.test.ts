@@ -1,14 +1,14 @@
 import { cp, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildLlama, writeModelDir } from '@mor/model-builder';
+import { buildLlama, writeModelDir, randomMorAdapter } from '@mor/model-builder';
 import { MergeError } from '@mor/onnx';
 import { readModelFile, writeModelFile } from '@mor/onnx/node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { forwardLogits, MorInputError } from '../src/index.js';
+import { forwardLogits } from '../src/index.js';
+import { MorInputError } from '@mor/engine';
 import { loadModel, mergeAdapterIntoModelDir } from '../src/node/index.js';
 import { fixture, readGolden, type NoKvGolden } from './helpers.js';
-import { randomMorAdapter } from '@mor/model-builder';
 
 const scratch = () => mkdtemp(join(tmpdir(), 'mor-merge-'));
 const golden = readGolden<NoKvGolden>('tiny-llama/golden.json');

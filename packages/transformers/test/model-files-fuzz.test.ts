@@ -5,7 +5,7 @@ import { copyFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MorInputError } from '../src/index.js';
+import { MorInputError } from '@mor/engine';
 import { loadTokenizer, readModelConfig } from '../src/node/index.js';
 import { fixture } from './helpers.js';
 

@@ -2,7 +2,7 @@ import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MorInputError } from '../src/index.js';
+import { MorInputError } from '@mor/engine';
 import { resolveModelSource, taskFromConfig } from '../src/node/index.js';
 import { fixture } from './helpers.js';
 

@@ -1,2 +1,2 @@
 // vitest setupFiles: what `import '@mor/transformers'` does in Node (the `node` export condition).
-import '../src/node/platform.js';
+import '@mor/engine/node';

@@ -28,6 +28,9 @@ interface KvGolden {
   greedy_mor: number[];
 }
 
+/** The packages built on @mor/engine (besides the CLI): their Node entries register its Node platform. */
+const ON_ENGINE: readonly string[] = ['@mor/transformers', '@mor/trainer'];
+
 const golden = JSON.parse(readFileSync(fixture('tiny-llama-kv/golden.json'), 'utf8')) as KvGolden;
 const timings: Record<string, number> = {};
 let scratch: string;
@@ -42,7 +45,7 @@ beforeAll(async () => {
   for (const p of await Promise.all(PUBLISHABLE.map((p) => pack(p, join(scratch, 'packs'))))) {
     packs.set(p.name, p);
   }
-  timings['npm pack (5, parallel)'] = Math.round(performance.now() - t);
+  timings[`npm pack (${PUBLISHABLE.length}, parallel)`] = Math.round(performance.now() - t);
   timings['npm install (scratch)'] = await installScratchProject(scratch, [...packs.values()]);
   t = performance.now();
   await cp(fixture('tiny-llama-kv'), join(scratch, 'tiny-llama-kv'), { recursive: true });
@@ -91,13 +94,16 @@ describe.each(PUBLISHABLE)('tarball of $name', (p) => {
     const { pkg } = packed();
     expect(pkg.private).toBeUndefined();
     expect(pkg.license).toBe('Apache-2.0');
-    // @mor/transformers: only the Node files that register the Node platform on import have side effects.
-    if (p.name === '@mor/transformers')
+    // Only the Node files that register the Node platform on import have side effects: @mor/engine's, and the
+    // Node entries of the packages on it, which import it.
+    if (p.name === '@mor/engine')
       expect(pkg.sideEffects).toEqual([
         './dist/node/platform.js',
         './dist/node/entry.js',
         './dist/node/index.js',
       ]);
+    else if (ON_ENGINE.includes(p.name))
+      expect(pkg.sideEffects).toEqual(['./dist/node/entry.js', './dist/node/index.js']);
     else expect(pkg.sideEffects).toBe(false);
     expect(pkg.engines?.['node']).toMatch(/^>=\s*20/);
     expect(pkg.publishConfig?.access).toBe('public');
@@ -111,7 +117,7 @@ describe.each(PUBLISHABLE)('tarball of $name', (p) => {
     }
     // transformers.js is the host's: a peer of the library, a direct dependency of the CLI.
     const hf = '@huggingface/transformers';
-    if (p.name === '@mor/transformers') {
+    if (p.name === '@mor/engine' || ON_ENGINE.includes(p.name)) {
       expect(pkg.peerDependencies?.[hf]).toBeDefined();
       expect(pkg.dependencies?.[hf]).toBeUndefined();
     } else if (p.name === '@mor/cli') {
@@ -134,7 +140,7 @@ describe('installed from the tarballs', () => {
     }
   });
 
-  it('greedy-generates the golden MoR tokens through the published API (main entry and ./node)', async () => {
+  it('greedy-generates the golden MoR tokens through the published API (main entry and ./node), engine and trainer too', async () => {
     const script = join(scratch, 'example.mjs');
     await writeFile(script, usageExample(golden.prompt, golden.max_new_tokens));
     const { stdout, ms } = await exec(process.execPath, [script], { cwd: scratch });
@@ -144,11 +150,15 @@ describe('installed from the tarballs', () => {
       newIds: number[];
       viaNode: number[];
       resolved: string;
+      devices: string[];
+      rows: unknown[];
     };
     expect(result.resolved.startsWith(`file://${modules}/`)).toBe(true);
     expect(result.promptIds).toEqual(golden.prompt_ids);
     expect(result.newIds).toEqual(golden.greedy_mor);
     expect(result.viaNode).toEqual(golden.greedy_mor);
+    expect(result.devices).toEqual(['cpu', 'webgpu', 'cuda']);
+    expect(result.rows).toEqual([{ kind: 'text', line: 1, text: 'The small dog' }]);
   });
 
   it('runs the installed `mor` bin: --version and inspect on the adapter (9,312 parameters)', async () => {
@@ -182,11 +192,15 @@ describe('installed from the tarballs', () => {
       "import { applyAdapter, type ModelProto } from '@mor/onnx';",
       "import { readModelFile } from '@mor/onnx/node';",
       "import { MorModelForCausalLM, type LoadWithAdapterOptions } from '@mor/transformers';",
-      "import { loadModel, trainAdapter } from '@mor/transformers/node';",
+      "import { checkDevice, TrainSession, type TrainBatch } from '@mor/engine';",
+      "import { loadAdapterDir } from '@mor/engine/node';",
+      "import { loadModel } from '@mor/transformers/node';",
+      "import { runTrainLoop, type LoopState } from '@mor/trainer';",
+      "import { trainAdapter } from '@mor/trainer/node';",
       "import { main, type CommandSpec } from '@mor/cli';",
-      'export type Used = [MorConfig, Adapter, ModelProto, LoadWithAdapterOptions, CommandSpec];',
-      'export const used = [validateMorConfig, parseAdapter, loadAdapter, pullAdapter, applyAdapter,',
-      '  readModelFile, MorModelForCausalLM, loadModel, trainAdapter, main];',
+      'export type Used = [MorConfig, Adapter, ModelProto, TrainBatch, LoadWithAdapterOptions, LoopState, CommandSpec];',
+      'export const used = [validateMorConfig, parseAdapter, loadAdapter, pullAdapter, applyAdapter, readModelFile,',
+      '  checkDevice, TrainSession, loadAdapterDir, MorModelForCausalLM, loadModel, runTrainLoop, trainAdapter, main];',
       readmeImportsModule(readmeNames),
     ].join('\n');
     await writeFile(join(scratch, 'consumer.ts'), consumer);
@@ -237,12 +251,13 @@ describe('installed from the tarballs', () => {
       // The walker does see Node built-ins where they are (a control for the check above).
       const nodeEntry = join(modules, p.name, 'dist', 'node', 'index.js');
       if (existsSync(nodeEntry)) expect(reachFrom(modules, nodeEntry, false).builtins).not.toEqual([]);
-      // Not even behind a dynamic import: Node code is registered by the Node entry (@mor/transformers/node).
+      // Not even behind a dynamic import: Node code is registered by the Node entry (@mor/engine/node).
       const all = reachFrom(modules, entry, true);
       expect(all.builtins).toEqual([]);
       expect(all.files.filter((f) => /\/dist\/node\//.test(f))).toEqual([]);
-      // No Node globals (@mor/transformers only asks whether it runs in Node: globalThis.process?.versions).
-      if (p.name !== '@mor/transformers') expect(all.nodeGlobals).toEqual([]);
+      // No Node globals (@mor/engine, and so the packages on it, only asks whether it runs in Node:
+      // globalThis.process?.versions).
+      if (p.name !== '@mor/engine' && !ON_ENGINE.includes(p.name)) expect(all.nodeGlobals).toEqual([]);
     },
   );
 });

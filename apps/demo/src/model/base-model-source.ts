@@ -1,4 +1,5 @@
-import { getSessionSource, type ModelWithSessions, type OrtSessionLike } from '@mor/transformers';
+import { getSessionSource, type OrtSessionLike } from '@mor/engine';
+import type { ModelWithSessions } from '@mor/transformers';
 
 /** The base model's ONNX as transformers.js loaded it: what the training engine differentiates. */
 export interface BaseModelSource {

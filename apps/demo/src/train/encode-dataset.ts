@@ -1,5 +1,5 @@
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
-import { encodeRows, parseJsonlRows, type Example } from '@mor/transformers';
+import { encodeRows, parseJsonlRows, type Example } from '@mor/trainer';
 import type { TrainExample } from '../data/multitask.js';
 
 /** The name data errors carry (`multitask.jsonl:LINE: problem`), as for a data file given to `mor train`. */

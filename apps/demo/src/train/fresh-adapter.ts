@@ -1,6 +1,6 @@
 import type { MorAdapter } from '@mor/format';
 import { decodeModel } from '@mor/onnx';
-import { defaultTargets, initAdapterForModel } from '@mor/transformers';
+import { defaultTargets, initAdapterForModel } from '@mor/trainer';
 import type { BaseModelSource } from '../model/base-model-source.js';
 
 /** Options of {@link freshMorAdapter}. */

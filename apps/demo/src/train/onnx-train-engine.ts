@@ -1,14 +1,9 @@
-// The in-browser training engine: @mor/transformers' TrainSession (forward → loss → gradients → AdamW/SGD update
+// The in-browser training engine: @mor/engine's TrainSession (forward → loss → gradients → AdamW/SGD update
 // as one ONNX graph, one `session.run` per step) on the page's own onnxruntime-web, driven by the trainer's loop
 // (seeded data order, constant learning rate). Importing this module registers it with the training panel.
 import type { MorAdapter } from '@mor/format';
-import {
-  TrainSession,
-  runTrainLoop,
-  type TrainBatch,
-  type TrainSessionLike,
-  type TrainStepResult,
-} from '@mor/transformers';
+import { TrainSession, type TrainBatch, type TrainStepResult } from '@mor/engine';
+import { runTrainLoop, type TrainSessionLike } from '@mor/trainer';
 import { encodeDataset, padTokenId } from './encode-dataset.js';
 import { pageOrt } from './page-ort.js';
 import {

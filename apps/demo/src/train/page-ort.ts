@@ -3,7 +3,7 @@
 // pre-bundles it once for both), so training shares its wasm runtime, threads, `env` settings and WebGPU device.
 // That one entry serves both backends: the `webgpu` execution provider, and `wasm` (CPU) on the same runtime.
 import * as ortWeb from 'onnxruntime-web/webgpu';
-import type { TrainOrt } from '@mor/transformers';
+import type { TrainOrt } from '@mor/engine';
 
 interface ModelSessions {
   sessions: Record<string, unknown>;

@@ -1,5 +1,5 @@
 // The seam between the demo and the in-browser training engine. The engine (`onnx-train-engine.ts`: TrainSession
-// from @mor/transformers on the page's onnxruntime-web) implements `TrainInBrowser` and registers itself with
+// from @mor/engine on the page's onnxruntime-web) implements `TrainInBrowser` and registers itself with
 // `registerTrainingEngine` when its module loads; without a registered engine `trainingEngine()` returns null and
 // the Train button stays disabled with a note saying so. Nothing here fakes a loss.
 import type { PreTrainedModel, PreTrainedTokenizer } from '@huggingface/transformers';

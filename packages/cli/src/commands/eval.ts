@@ -1,4 +1,4 @@
-import { evaluateDataFile } from '@mor/transformers/node';
+import { evaluateDataFile } from '@mor/trainer/node';
 import { jsonOption, type CommandSpec } from '../command.js';
 import {
   adapterOption,

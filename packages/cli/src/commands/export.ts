@@ -1,6 +1,6 @@
 import { exportPeftLora } from '@mor/format';
 import { saveAdapter } from '@mor/format/node';
-import { loadAdapterDir } from '@mor/transformers/node';
+import { loadAdapterDir } from '@mor/engine/node';
 import { resolveGate } from '@mor/transformers';
 import { jsonOption, type CommandSpec } from '../command.js';
 import { CliError } from '../errors.js';

@@ -1,4 +1,4 @@
-import { routerStatistics } from '@mor/transformers/node';
+import { routerStatistics } from '@mor/trainer/node';
 import { jsonOption, type CommandSpec } from '../command.js';
 import {
   deviceOption,

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { parseJsonlRows } from '@mor/transformers';
+import { parseJsonlRows } from '@mor/trainer';
 import { generateText, loadModel } from '@mor/transformers/node';
 import { jsonOption, type CommandSpec } from '../command.js';
 import { CliError } from '../errors.js';

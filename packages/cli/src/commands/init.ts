@@ -1,5 +1,5 @@
 import { adapterParameterCount } from '@mor/format';
-import { initAdapterDir } from '@mor/transformers/node';
+import { initAdapterDir } from '@mor/trainer/node';
 import { adapterShapeFlags, adapterShapeOptions } from '../adapter-shape-options.js';
 import { jsonOption, type CommandSpec } from '../command.js';
 import { CliError } from '../errors.js';

@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
-import type { EvalMetrics, LoopState } from '@mor/transformers';
-import { trainAdapter, type TrainAdapterOptions } from '@mor/transformers/node';
+import type { EvalMetrics, LoopState } from '@mor/trainer';
+import { trainAdapter, type TrainAdapterOptions } from '@mor/trainer/node';
 import { jsonOption, type CommandSpec } from '../command.js';
 import type { Output } from '../output.js';
 import {

@@ -5,7 +5,7 @@ import { AutoTokenizer } from '@huggingface/transformers';
 import type { MorAdapter } from '@mor/format';
 import { loadAdapter } from '@mor/format/node';
 import { buildBertForSequenceClassification, writeModelDir } from '@mor/model-builder';
-import { TrainSession } from '@mor/transformers';
+import { TrainSession } from '@mor/engine';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomMorAdapter, saveTo } from '../helpers/adapters.js';
 import { expectOk, forward, idsFile, maxDiff, scratch } from '../helpers/logits.js';

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { FileWriteError } from '@mor/format/node';
-import { MorInputError } from '../errors.js';
+import { MorInputError } from '@mor/engine';
 
 /** Options of {@link writeDirAtomic}. */
 export interface WriteDirAtomicOptions {

@@ -1,5 +1,5 @@
 import type { PreTrainedModel, PreTrainedTokenizer, Tensor } from '@huggingface/transformers';
-import { MorInputError } from '../errors.js';
+import { MorInputError } from '@mor/engine';
 
 /** Options of {@link classifyText}. */
 export interface ClassifyTextOptions {

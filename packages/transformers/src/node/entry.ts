@@ -1,4 +1,4 @@
-// `@mor/transformers` under the `node` export condition: the browser entry with the Node platform registered,
-// so `import { MorModelForCausalLM } from '@mor/transformers'` in Node reads adapter paths and maps files.
-import './platform.js';
+// `@mor/transformers` under the `node` export condition: the browser entry with the Node platform registered
+// (@mor/engine/node), so `import { MorModelForCausalLM } from '@mor/transformers'` in Node reads adapter paths.
+import '@mor/engine/node';
 export * from '../index.js';

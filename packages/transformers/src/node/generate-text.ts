@@ -1,6 +1,6 @@
 import { cat, type PreTrainedModel, type PreTrainedTokenizer, type Tensor } from '@huggingface/transformers';
 import { checkOptions, type OptionNames } from '../check-options.js';
-import { MorInputError } from '../errors.js';
+import { MorInputError } from '@mor/engine';
 
 /** Options of {@link generateText}. */
 export interface GenerateTextOptions {

@@ -1,6 +1,6 @@
-// Node-only entry of @mor/transformers: model directories on disk (load, merge, router statistics) and the
-// helpers the `mor` command line is built from. Importing it registers the Node platform (node/platform.ts).
-export { nodePlatform } from './platform.js';
+// Node-only entry of @mor/transformers: model directories on disk (load, merge, generate, classify) and the
+// helpers the `mor` command line is built from. Importing it registers the Node platform (@mor/engine/node).
+import '@mor/engine/node';
 export {
   loadModel,
   taskFromConfig,
@@ -19,14 +19,4 @@ export {
 } from './merge-adapter-into-model-dir.js';
 export { writeDirAtomic, checkOutputDir, type WriteDirAtomicOptions } from './atomic-dir.js';
 export { writeModelFiles } from './write-model-files.js';
-export { lockDir, DirLockedError, type DirLock, type LockDirOptions } from './dir-lock.js';
 export { listOnnxModelFiles, DTYPE_SUFFIXES, type OnnxModelFile } from './onnx-model-files.js';
-export {
-  routerStatistics,
-  type RouterStatisticsOptions,
-  type RouterStatistics,
-} from './router-statistics.js';
-export { readTokenRows, type ReadTokenRowsOptions } from './read-token-rows.js';
-export { saveStaticGate } from './save-static-gate.js';
-export { loadAdapterDir } from './load-adapter-dir.js';
-export * from '../trainer/node/index.js';

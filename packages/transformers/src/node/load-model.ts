@@ -7,8 +7,7 @@ import {
   type PreTrainedTokenizer,
 } from '@huggingface/transformers';
 import type { AdapterInput } from '../adapter-input.js';
-import { checkDevice } from '../devices.js';
-import { MorInputError } from '../errors.js';
+import { checkDevice, MorInputError } from '@mor/engine';
 import type { GateSpec } from '../gate-spec.js';
 import { loadWithAdapter } from '../load-with-adapter.js';
 import { loadTokenizer } from './load-tokenizer.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { AutoTokenizer, type PreTrainedTokenizer } from '@huggingface/transformers';
-import { MorInputError } from '../errors.js';
+import { MorInputError } from '@mor/engine';
 import { useModelSource, type ModelSource } from './model-source.js';
 
 /**

@@ -4,7 +4,7 @@ import { mergeLora, mergeStaticGate, MergeError, type ModelProto } from '@mor/on
 import { readModelFile } from '@mor/onnx/node';
 import { resolveAdapter, type AdapterInput } from '../adapter-input.js';
 import { checkOptions, type OptionNames } from '../check-options.js';
-import { MorInputError } from '../errors.js';
+import { MorInputError } from '@mor/engine';
 import { resolveGate, type GateSpec } from '../gate-spec.js';
 import { checkOutputDir, writeDirAtomic } from './atomic-dir.js';
 import { resolveModelSource } from './model-source.js';

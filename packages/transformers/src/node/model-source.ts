@@ -1,8 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { AutoConfig, env } from '@huggingface/transformers';
-import { MorInputError } from '../errors.js';
-import { HUB_ID, hubEndpoint, notHereNorHubId, notHereNorOnHub } from './not-here-error.js';
+import { MorInputError } from '@mor/engine';
+import { HUB_ID, hubEndpoint, notHereNorHubId, notHereNorOnHub } from '@mor/engine/node';
 
 /** Where a model comes from: a local transformers.js directory, or a Hugging Face Hub id. */
 export type ModelSource =

@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MorInputError } from '../errors.js';
+import { MorInputError } from '@mor/engine';
 
 /**
  * transformers.js' `dtype` → model file suffix (`DEFAULT_DTYPE_SUFFIX_MAPPING` in its `utils/dtypes.js`, which

@@ -1,4 +1,4 @@
-import { TrainDataError, parseJsonlRows } from '@mor/transformers';
+import { TrainDataError, parseJsonlRows } from '@mor/trainer';
 import fc from 'fast-check';
 import { anyJson, editedJson, hostileValue, writeJson } from '../json-gen.js';
 import { applyMutations, mutationPlan, type Seed } from '../mutate.js';
@@ -29,8 +29,7 @@ const lineEnd = fc.constantFrom('\n', '\r\n', '\n\n', '\r', '\u2028', '');
 
 export const jsonlTarget = defineTarget<string, JsonlSeeds>({
   name: 'jsonl',
-  description:
-    'training data: parseJsonlRows (@mor/transformers) on mutated example files and generated rows',
+  description: 'training data: parseJsonlRows (@mor/trainer) on mutated example files and generated rows',
   allowed: [TrainDataError],
   async setup() {
     const files = ['examples/data/multitask.jsonl', 'examples/data/multitask-eval.jsonl'].map(textSeed);

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspectPath } from '@mor/cli';
-import { MorInputError } from '@mor/transformers';
+import { MorInputError } from '@mor/engine';
 import { loadTokenizer, readModelConfig, taskFromConfig, type ModelSource } from '@mor/transformers/node';
 import fc from 'fast-check';
 import { anyJson, editedJson } from '../json-gen.js';

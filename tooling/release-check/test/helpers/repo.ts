@@ -13,7 +13,9 @@ export const PUBLISHABLE = [
   { dir: 'core', name: '@mor/core', browserEntry: true },
   { dir: 'format', name: '@mor/format', browserEntry: true },
   { dir: 'onnx', name: '@mor/onnx', browserEntry: true },
+  { dir: 'engine', name: '@mor/engine', browserEntry: true },
   { dir: 'transformers', name: '@mor/transformers', browserEntry: true },
+  { dir: 'trainer', name: '@mor/trainer', browserEntry: true },
   { dir: 'cli', name: '@mor/cli', browserEntry: false },
 ] as const;
 

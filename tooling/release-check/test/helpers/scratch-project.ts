@@ -30,12 +30,15 @@ export async function installScratchProject(dir: string, packs: readonly Packed[
 /**
  * The usage example a user would write, run from the scratch project: the README's main-entry path
  * (`MorModelForCausalLM.from_pretrained` + transformers.js `generate()`) and the `./node` path (`loadModel` +
- * `generateText`), both greedy. Prints one JSON line.
+ * `generateText`), both greedy; the devices @mor/engine offers here and a data row read by @mor/trainer. Prints
+ * one JSON line.
  */
 export function usageExample(prompt: string, maxNewTokens: number): string {
   return `import { AutoTokenizer, env } from '@huggingface/transformers';
 import { MorModelForCausalLM } from '@mor/transformers';
 import { generateText, loadModel } from '@mor/transformers/node';
+import { devicesHere } from '@mor/engine';
+import { parseJsonlRows } from '@mor/trainer';
 env.localModelPath = process.cwd() + '/';
 env.allowRemoteModels = false;
 const model = await MorModelForCausalLM.from_pretrained('tiny-llama-kv', { adapter: 'tiny-llama-kv/mor-adapter', dtype: 'fp32' });
@@ -43,6 +46,6 @@ const inputs = (await AutoTokenizer.from_pretrained('tiny-llama-kv'))(${JSON.str
 const out = await model.generate({ ...inputs, max_new_tokens: ${maxNewTokens}, do_sample: false });
 const loaded = await loadModel({ model: './tiny-llama-kv', adapter: './tiny-llama-kv/mor-adapter' });
 const viaNode = await generateText({ model: loaded.model, tokenizer: loaded.tokenizer, prompt: ${JSON.stringify(prompt)}, maxNewTokens: ${maxNewTokens}, greedy: true });
-console.log(JSON.stringify({ promptIds: Array.from(inputs.input_ids.data, Number), newIds: Array.from(out.data, Number).slice(inputs.input_ids.dims[1]), viaNode: viaNode.tokenIds, resolved: import.meta.resolve('@mor/transformers') }));
+console.log(JSON.stringify({ promptIds: Array.from(inputs.input_ids.data, Number), newIds: Array.from(out.data, Number).slice(inputs.input_ids.dims[1]), viaNode: viaNode.tokenIds, resolved: import.meta.resolve('@mor/transformers'), devices: devicesHere(), rows: parseJsonlRows('{"text":"The small dog"}\\n', 'data.jsonl') }));
 `;
 }

@@ -1,0 +1,138 @@
+import { readdir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { AutoTokenizer, type PreTrainedTokenizer } from '@huggingface/transformers';
+import type { ModelProto } from '@mor/onnx';
+import { readModelFile } from '@mor/onnx/node';
+import {
+  readModelConfig,
+  resolveModelSource,
+  useModelSource,
+  taskFromConfig,
+  DTYPE_SUFFIXES,
+} from '@mor/transformers/node';
+import { modelDirFromHub } from './model-dir-from-hub.js';
+import { encodeForSession, type SessionModel } from '@mor/engine';
+import type { TrainTask } from '../data/encode-rows.js';
+import { TrainConfigError } from '../errors.js';
+
+/** A model directory opened for training: its graph, tokenizer, config and what the data needs from them. */
+export interface TrainingModel {
+  /** The model directory (absolute). */
+  dir: string;
+  /** Directory name, for `base_model_name_or_path` when the config has none. */
+  name: string;
+  config: Record<string, unknown>;
+  tokenizer: PreTrainedTokenizer;
+  task: TrainTask;
+  /** The training graph (`onnx/model.onnx`, or the file of the chosen dtype), decoded (external data inlined). */
+  graph: ModelProto;
+  /** The same graph encoded for the train session: weights ≥ 1 MiB as external data viewing `graph`'s bytes. */
+  onnx: SessionModel;
+  padTokenId: number;
+  label2id: Record<string, number>;
+  numLabels: number | undefined;
+}
+
+function intOrNull(v: unknown): number | null {
+  if (Array.isArray(v)) v = v[0];
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : null;
+}
+
+/**
+ * dtypes whose graphs compute in float16: the backward and the adapter run in float32, so these are refused with
+ * the reason until fp16 training (loss scaling) lands.
+ */
+const FLOAT16_DTYPES = new Set(['fp16', 'q4f16', 'q2f16', 'q1f16']);
+
+/** The transformers.js dtypes whose `onnx/model{suffix}.onnx` is among `files`. */
+export function dtypesOf(files: readonly string[]): string[] {
+  return Object.entries(DTYPE_SUFFIXES)
+    .filter(([, suffix]) => files.includes(`model${suffix}.onnx`))
+    .map(([dtype]) => dtype);
+}
+
+/** The file suffix of a trainable transformers.js dtype; an unknown or float16 dtype is refused in one line. */
+function trainableSuffix(dtype: string): string {
+  const suffix = DTYPE_SUFFIXES[dtype];
+  if (suffix === undefined)
+    throw new TrainConfigError(
+      `unknown dtype "${dtype}": expected one of ${Object.keys(DTYPE_SUFFIXES).join(', ')}`,
+    );
+  if (FLOAT16_DTYPES.has(dtype))
+    throw new TrainConfigError(
+      `dtype ${dtype} is not yet trainable: its graph computes in float16, and training runs the backward in float32 (use fp32 or q4)`,
+    );
+  return suffix;
+}
+
+/**
+ * The training graph of `dir` for transformers.js dtype `chosen`: `onnx/model.onnx`, `model_q4.onnx`, … One the
+ * directory lacks is refused in one line naming the dtypes it has.
+ */
+async function trainingGraphFile(dir: string, chosen: string): Promise<string> {
+  const suffix = trainableSuffix(chosen);
+  const file = join(dir, 'onnx', `model${suffix}.onnx`);
+  if (await stat(file).catch(() => null)) return file;
+  const files = await readdir(join(dir, 'onnx')).catch(() => [] as string[]);
+  const has = dtypesOf(files);
+  throw new TrainConfigError(
+    `${file} is missing: no ${chosen} graph to train` +
+      (has.length ? ` (this model has dtypes ${has.join(', ')}; pick one with --dtype)` : ''),
+  );
+}
+
+/**
+ * Opens a transformers.js model for training: a local directory, or a Hub id whose files are pulled first
+ * (node/model-dir-from-hub.ts). The training graph is the file transformers.js loads for `dtype`: `onnx/model.onnx`
+ * for fp32 (default; a KV-cache export works too, its past inputs are fed empty by the engine), `model_q4.onnx`
+ * for q4 (QLoRA: the 4-bit base stays frozen and quantized). The task comes from `task`, else the config's
+ * `architectures`, else causal-lm.
+ */
+export async function openTrainingModel(
+  model: string,
+  task?: TrainTask,
+  dtype?: string,
+): Promise<TrainingModel> {
+  trainableSuffix(dtype ?? 'fp32'); // before any download
+  const given = await resolveModelSource(model);
+  // A Hub id: config, tokenizer and the graph of the dtype are pulled into the cache and trained from there.
+  const source =
+    given.kind === 'local' ? given : await resolveModelSource(await modelDirFromHub(given.id, dtype));
+  if (source.kind !== 'local') throw new TrainConfigError(`"${model}" did not resolve to a model directory`);
+  const config = await readModelConfig(source);
+  const file = await trainingGraphFile(source.dir, dtype ?? 'fp32');
+  let graph: ModelProto;
+  try {
+    graph = await readModelFile(file);
+  } catch (e) {
+    throw new TrainConfigError(`${file}: cannot read the training graph (${(e as Error).message})`);
+  }
+  const tokenizer = await AutoTokenizer.from_pretrained(useModelSource(source));
+  const resolvedTask = task ?? taskFromConfig(config) ?? 'causal-lm';
+  const padTokenId =
+    intOrNull(config['pad_token_id']) ??
+    intOrNull(tokenizer.pad_token_id) ??
+    intOrNull(config['eos_token_id']) ??
+    0;
+  const label2id = (config['label2id'] ?? {}) as Record<string, number>;
+  const id2label = config['id2label'] as Record<string, string> | undefined;
+  const numLabels = id2label ? Object.keys(id2label).length : (intOrNull(config['num_labels']) ?? undefined);
+  const name =
+    typeof config['_name_or_path'] === 'string' && config['_name_or_path']
+      ? config['_name_or_path']
+      : given.kind === 'hub'
+        ? given.id.split('@')[0]!
+        : basename(source.dir);
+  return {
+    dir: source.dir,
+    name,
+    config,
+    tokenizer,
+    task: resolvedTask,
+    graph,
+    onnx: encodeForSession(graph),
+    padTokenId,
+    label2id,
+    numLabels,
+  };
+}
