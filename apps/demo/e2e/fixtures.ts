@@ -31,7 +31,22 @@ export function readFixture(rel: string): Uint8Array {
   return new Uint8Array(readFileSync(new URL(rel, FIXTURES)));
 }
 
-/** The page URL for a backend: WebGPU is what the page picks by itself; WASM is forced. */
-export function pageUrl(backend: DemoOptions['backend']): string {
-  return backend === 'wasm' ? '/?backend=wasm' : '/';
+/**
+ * The page URL for a backend (WebGPU is what the page picks by itself; WASM is forced) and a model: by default the
+ * random test model with its fixture adapter (PyTorch goldens); `wordnet` is the page's own default, the
+ * WordNet-pretrained base without an adapter, in fp32 or q4.
+ */
+export function pageUrl(
+  backend: DemoOptions['backend'],
+  model: 'tiny-llama-kv' | 'wordnet' | 'wordnet-q4' = 'tiny-llama-kv',
+): string {
+  const params = new URLSearchParams();
+  if (backend === 'wasm') params.set('backend', 'wasm');
+  if (model === 'tiny-llama-kv') {
+    params.set('model', 'tiny-llama-kv');
+    params.set('adapter', '/models/tiny-llama-kv/mor-adapter/');
+  }
+  if (model === 'wordnet-q4') params.set('dtype', 'q4');
+  const query = params.toString();
+  return query ? `/?${query}` : '/';
 }

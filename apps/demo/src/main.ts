@@ -1,7 +1,10 @@
 import './style.css';
 import type { Adapter } from '@mor/format';
 import { attachAdapter, detachAdapter, getAttachedAdapter, swapAdapter } from '@mor/transformers';
+import { MULTITASK_EXAMPLES, type TrainExample } from './data/multitask.js';
+import { fetchWordNetDemoData, type WordNetRow } from './data/wordnet-tasks.js';
 import { GateRecorder } from './gates/gate-recorder.js';
+import { setupHeldOutPanel, type AnswerFn } from './heldout/heldout-panel.js';
 import { renderHeatmap } from './gates/heatmap.js';
 import { fetchAdapter, parseAdapterSource } from './model/fetch-adapter.js';
 import { generateGreedy } from './model/generate.js';
@@ -24,10 +27,17 @@ let loaded: LoadedModel | null = null;
 let adapter: Adapter | null = null;
 /** The id `loaded` was loaded by. */
 let loadedId = '';
-/** The model bundled with the page: random weights, so its text is noise (a real base model replaces it later). */
-const BUNDLED_MODEL = 'tiny-llama-kv';
+/** The test model bundled with the page: random weights, so its text is noise. */
+const RANDOM_MODEL = 'tiny-llama-kv';
 const RANDOM_WEIGHTS_NOTE =
   'The bundled tiny-llama-kv has random weights: the text below is noise by design (its token ids match PyTorch).';
+/** The WordNet-pretrained base: it trains on the WordNet tasks and answers held-out prompts. */
+const WORDNET_MODEL = 'wordnet-llama';
+/** Rows the train panel uses for the loaded model, and held-out prompts (WordNet model only). */
+let examples: readonly TrainExample[] = MULTITASK_EXAMPLES;
+let heldOutRows: readonly WordNetRow[] = [];
+/** New tokens of a held-out answer. */
+const ANSWER_TOKENS = 6;
 let busy = false;
 let training = false;
 const recorder = new GateRecorder();
@@ -84,7 +94,8 @@ async function applyToggle(): Promise<void> {
 async function load(): Promise<void> {
   const modelId = byId('model-id', HTMLInputElement).value.trim();
   const adapterText = byId('adapter-src', HTMLInputElement).value.trim();
-  await run(`Loading ${modelId}…`, async () => {
+  const dtype = byId('model-dtype', HTMLSelectElement).value === 'q4' ? 'q4' : 'fp32';
+  const loadedOk = await run(`Loading ${modelId}…`, async () => {
     const started = performance.now();
     backend ??= await chooseBackend();
     byId('backend', HTMLDivElement).dataset['backend'] = backend.backend;
@@ -96,6 +107,7 @@ async function load(): Promise<void> {
     loadedId = modelId;
     loaded = await loadModel({
       modelId,
+      dtype,
       backend: backend.backend,
       onProgress: (text) => setStatus(`Loading ${modelId}… ${text}`, 'busy'),
     });
@@ -105,13 +117,52 @@ async function load(): Promise<void> {
     }
     adapterToggle.checked = adapter !== null;
     await applyToggle();
+    if (modelId === WORDNET_MODEL) {
+      setStatus('Fetching the WordNet task rows…', 'busy');
+      const data = await fetchWordNetDemoData();
+      [examples, heldOutRows] = [data.train, data.heldOut];
+    } else {
+      [examples, heldOutRows] = [MULTITASK_EXAMPLES, []];
+    }
+    heldOut.setRows(heldOutRows);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     setStatus(
-      `Ready in ${seconds} s: ${modelId} on ${backend.backend} (${backend.reason})${adapter ? ', adapter attached' : ''}.`,
+      `Ready in ${seconds} s: ${modelId} (${dtype}) on ${backend.backend} (${backend.reason})${adapter ? ', adapter attached' : ''}.`,
       'ready',
     );
+    return true;
   });
+  if (loadedOk && heldOutRows.length > 0)
+    await run('Answering the held-out prompts with the base model…', async () => {
+      await heldOut.answerWithBase(answerHeldOut);
+      await applyToggle();
+      setStatus(
+        `Ready: ${modelId} (${dtype}) on ${backend?.backend}; the base model answered ${heldOutRows.length} held-out prompts.`,
+        'ready',
+      );
+    });
 }
+
+/** A held-out answer with the adapter off, or with the current adapter on (gates recorded); the switch is restored after. */
+const answerHeldOut: AnswerFn = async (prompt, withAdapter) => {
+  const current = loaded;
+  if (!current) throw new Error('no model loaded');
+  const model = current.model as unknown as Parameters<typeof attachAdapter>[0];
+  try {
+    if (withAdapter && adapter) {
+      const options = adapter.kind === 'mor' ? { onGates: recorder.onGates } : {};
+      if (getAttachedAdapter(model)) await swapAdapter(model, adapter, options);
+      else await attachAdapter(model, adapter, options);
+    } else if (getAttachedAdapter(model)) {
+      await detachAdapter(model);
+    }
+    recorder.reset();
+    const result = await generateGreedy(current, { prompt, maxNewTokens: ANSWER_TOKENS });
+    return { text: result.continuation, gates: withAdapter ? await recorder.matrix() : null };
+  } finally {
+    recorder.reset();
+  }
+};
 
 async function generate(): Promise<void> {
   const current = loaded;
@@ -126,7 +177,7 @@ async function generate(): Promise<void> {
     for (const key of ['promptIds', 'tokenIds', 'adapter']) output.dataset[key] = '';
     const adapterOn = getAttachedAdapter(current.model) !== undefined;
     const result = await generateGreedy(current, { prompt, maxNewTokens });
-    renderOutput(output, result, adapterOn, loadedId === BUNDLED_MODEL ? RANDOM_WEIGHTS_NOTE : undefined);
+    renderOutput(output, result, adapterOn, loadedId === RANDOM_MODEL ? RANDOM_WEIGHTS_NOTE : undefined);
     const gates = adapterOn ? await recorder.matrix() : null;
     if (gates) {
       renderHeatmap(heatmap, {
@@ -163,8 +214,10 @@ async function generate(): Promise<void> {
   });
 }
 
+const heldOut = setupHeldOutPanel();
 const train = setupTrainPanel({
   loaded: () => loaded,
+  examples: () => examples,
   adapter: () => adapter,
   busy: () => busy,
   setTraining: (on) => {
@@ -182,12 +235,26 @@ const train = setupTrainPanel({
     heatmap.replaceChildren(
       el('p', 'muted', 'The adapter changed (trained in the page): generate with it on to see its router.'),
     );
+    if (heldOutRows.length > 0) {
+      await heldOut.answerWithAdapter(answerHeldOut);
+      await applyToggle();
+    }
     updateControls();
   },
 });
 
 byId('load-form', HTMLFormElement).addEventListener('submit', (event) => {
   event.preventDefault();
+  // ?model=…&adapter=…&dtype=… preset the load form (the e2e tests load the random test model this way).
+  const params = new URLSearchParams(location.search);
+  for (const [param, id] of [
+    ['model', 'model-id'],
+    ['adapter', 'adapter-src'],
+  ] as const) {
+    const value = params.get(param);
+    if (value !== null) byId(id, HTMLInputElement).value = value;
+  }
+  if (params.get('dtype') === 'q4') byId('model-dtype', HTMLSelectElement).value = 'q4';
   void load();
 });
 byId('generate-form', HTMLFormElement).addEventListener('submit', (event) => {
@@ -201,4 +268,14 @@ adapterToggle.addEventListener('change', () => {
   });
 });
 
+// ?model=…&adapter=…&dtype=… preset the load form (the e2e tests load the random test model this way).
+const params = new URLSearchParams(location.search);
+for (const [param, id] of [
+  ['model', 'model-id'],
+  ['adapter', 'adapter-src'],
+] as const) {
+  const value = params.get(param);
+  if (value !== null) byId(id, HTMLInputElement).value = value;
+}
+if (params.get('dtype') === 'q4') byId('model-dtype', HTMLSelectElement).value = 'q4';
 void load();

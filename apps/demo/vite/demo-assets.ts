@@ -1,5 +1,5 @@
-// Serves what the demo needs but does not own: the bundled fixture model (under /models/) and onnxruntime-web's
-// wasm runtime (under /ort/). The dev server streams them from where they live; `vite build` copies them into
+// Serves what the demo needs but does not own: the bundled models (under /models/), the WordNet task rows (under
+// /data/wordnet/) and onnxruntime-web's wasm runtime (under /ort/). The dev server streams them from where they live; `vite build` copies them into
 // dist/, so nothing is duplicated in git and `vite preview` (or any static host) serves the same paths.
 import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -10,11 +10,22 @@ import type { Connect, Plugin } from 'vite';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '../../..');
 
-/** The bundled models: URL name under /models/ → fixture directory. golden.json is test data, not model data. */
+/** The bundled models: URL name under /models/ → directory. The WordNet base model first (the page's default). */
 export const BUNDLED_MODELS: Record<string, string> = {
+  'wordnet-llama': join(REPO, 'models/wordnet-llama'),
   'tiny-llama-kv': join(REPO, 'fixtures/tiny-llama-kv'),
 };
-const SKIPPED_FILES = new Set(['golden.json']);
+/** Test data and the model card's records, not model files. */
+const SKIPPED_FILES = new Set([
+  'golden.json',
+  'README.md',
+  'held-out.jsonl',
+  'pretrain-log.jsonl',
+  'pretrain-summary.json',
+]);
+/** The WordNet task rows the page trains on and asks (examples/data/wordnet), under /data/wordnet/. */
+const WORDNET_DATA = join(REPO, 'examples/data/wordnet');
+const WORDNET_FILES = ['train.jsonl', 'dev.jsonl'];
 
 /**
  * onnxruntime-web's `webgpu` entry (the one transformers.js imports) runs the asyncify build; with the
@@ -53,6 +64,7 @@ export function servedFiles(): Map<string, string> {
     for (const file of filesUnder(dir))
       files.set(`models/${name}/${relative(dir, file).split(sep).join('/')}`, file);
   }
+  for (const file of WORDNET_FILES) files.set(`data/wordnet/${file}`, join(WORDNET_DATA, file));
   const ort = ortDistDir();
   for (const file of ORT_FILES) files.set(`ort/${file}`, join(ort, file));
   return files;
@@ -60,6 +72,7 @@ export function servedFiles(): Map<string, string> {
 
 const MIME: Record<string, string> = {
   '.json': 'application/json',
+  '.jsonl': 'application/jsonl',
   '.mjs': 'text/javascript',
   '.wasm': 'application/wasm',
 };
@@ -70,13 +83,17 @@ function middleware(files: Map<string, string>, headers: Record<string, string>)
     const file = files.get(path);
     if (!file) return next();
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    // Model files stay out of Chromium's HTTP cache: transformers.js keeps them in its own Cache Storage, and in a
+    // memory-backed (incognito, test) profile writing the 20 MB onnx/model.onnx there fails the fetch itself
+    // (net::ERR_CACHE_WRITE_FAILURE → "TypeError: network error", seen in the e2e runs).
+    if (path.startsWith('models/')) res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Content-Type', MIME[extname(file)] ?? 'application/octet-stream');
     res.setHeader('Content-Length', String(statSync(file).size));
     createReadStream(file).pipe(res);
   };
 }
 
-/** The Vite plugin: dev-server middleware for /models/ and /ort/, and the same files emitted by `vite build`. */
+/** The Vite plugin: dev and preview middleware for /models/, /data/ and /ort/, and the files emitted by `vite build`. */
 export function demoAssets(): Plugin {
   let files: Map<string, string> | undefined;
   const all = () => (files ??= servedFiles());
@@ -86,6 +103,13 @@ export function demoAssets(): Plugin {
       // This middleware answers before Vite's own, which is what adds `server.headers`: repeat them here.
       const headers = Object.fromEntries(
         Object.entries(server.config.server.headers ?? {}).map(([k, v]) => [k, String(v)]),
+      );
+      server.middlewares.use(middleware(all(), headers));
+    },
+    configurePreviewServer(server) {
+      // The same files and headers for `vite preview`, answered before its static handler (dist/ has copies).
+      const headers = Object.fromEntries(
+        Object.entries(server.config.preview.headers ?? {}).map(([k, v]) => [k, String(v)]),
       );
       server.middlewares.use(middleware(all(), headers));
     },

@@ -4,7 +4,7 @@
 
 /** One prompt/completion row. */
 export interface TrainExample {
-  task: TaskName;
+  task: string;
   prompt: string;
   completion: string;
 }

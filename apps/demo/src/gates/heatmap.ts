@@ -14,6 +14,8 @@ export interface HeatmapData {
   rowLabels: string[];
   /** Rows at and past this index are generated tokens (the rest belong to the prompt). */
   firstGeneratedRow: number;
+  /** What a row is, for the legend and tooltip; default `token` (a generation's heat-map). */
+  rowKind?: 'token' | 'task';
 }
 
 /** `model.layers.0.mlp.gate_proj` → `L0 gate`. */
@@ -116,11 +118,16 @@ export function renderHeatmap(host: HTMLElement, data: HeatmapData): void {
   const bar = document.createElement('span');
   bar.className = 'heatmap-legend-bar';
   bar.style.background = gateGradientCss();
-  legend.append('gate 0', bar, '1', ' · rows: tokens (');
-  const generated = document.createElement('span');
-  generated.className = 'generated-label';
-  generated.textContent = 'blue';
-  legend.append(generated, ' = generated) · columns: layer/module × expert · each module’s gates sum to 1');
+  if (data.rowKind === 'task') {
+    legend.append('gate 0', bar, '1', ' · rows: tasks (mean over their prompts’ tokens)');
+  } else {
+    legend.append('gate 0', bar, '1', ' · rows: tokens (');
+    const generated = document.createElement('span');
+    generated.className = 'generated-label';
+    generated.textContent = 'blue';
+    legend.append(generated, ' = generated)');
+  }
+  legend.append(' · columns: layer/module × expert · each module’s gates sum to 1');
 
   const frame = document.createElement('div');
   frame.className = 'heatmap-frame';
@@ -129,7 +136,7 @@ export function renderHeatmap(host: HTMLElement, data: HeatmapData): void {
   canvas.setAttribute('role', 'img');
   canvas.setAttribute(
     'aria-label',
-    `router gates: ${rows.length} tokens × ${modules.length} modules × ${experts} experts`,
+    `router gates: ${rows.length} ${data.rowKind === 'task' ? 'tasks' : 'tokens'} × ${modules.length} modules × ${experts} experts`,
   );
   const tooltip = document.createElement('div');
   tooltip.className = 'heatmap-tooltip';
@@ -147,7 +154,7 @@ export function renderHeatmap(host: HTMLElement, data: HeatmapData): void {
     }
     const value = rows[cell.row]![cell.module * experts + cell.expert]!;
     tooltip.textContent =
-      `token ${cell.row} “${data.rowLabels[cell.row] ?? ''}” · ${modules[cell.module]} · ` +
+      `${data.rowKind ?? 'token'} ${cell.row} “${data.rowLabels[cell.row] ?? ''}” · ${modules[cell.module]} · ` +
       `expert ${cell.expert}: ${value.toFixed(4)}`;
     tooltip.style.left = `${event.clientX - rect.left + 12}px`;
     tooltip.style.top = `${event.clientY - rect.top + 12}px`;

@@ -12,6 +12,8 @@ import { configureTransformersEnv, isBundledModel } from '../runtime/configure-e
 /** A loaded causal LM with its tokenizer. */
 export interface LoadedModel {
   modelId: string;
+  /** The transformers.js dtype loaded: `fp32` (onnx/model.onnx) or `q4` (onnx/model_q4.onnx, 4-bit MatMulNBits). */
+  dtype: DemoDtype;
   model: PreTrainedModel;
   tokenizer: PreTrainedTokenizer;
   backend: DemoBackend;
@@ -19,9 +21,14 @@ export interface LoadedModel {
   base: BaseModelSource;
 }
 
+/** The dtypes the page offers. */
+export type DemoDtype = 'fp32' | 'q4';
+
 /** Options of {@link loadModel}. */
 export interface LoadModelOptions {
   modelId: string;
+  /** Default fp32. */
+  dtype?: DemoDtype;
   backend: DemoBackend;
   /** Progress text for the status line. */
   onProgress?: (text: string) => void;
@@ -40,6 +47,7 @@ interface ProgressInfo {
  */
 export async function loadModel(options: LoadModelOptions): Promise<LoadedModel> {
   const { modelId, backend, onProgress } = options;
+  const dtype = options.dtype ?? 'fp32';
   configureTransformersEnv({ allowRemote: !isBundledModel(modelId) });
   const progress_callback = (info: ProgressInfo) => {
     if (info.status === 'progress' && info.file)
@@ -47,10 +55,10 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
   };
   const tokenizer = await AutoTokenizer.from_pretrained(modelId, { progress_callback });
   const model = await loadWithAdapter(AutoModelForCausalLM, modelId, {
-    dtype: 'fp32',
+    dtype,
     device: backend,
     progress_callback,
   });
   const base = await baseModelSource(model as unknown as ModelWithSessions);
-  return { modelId, model, tokenizer, backend, base };
+  return { modelId, dtype, model, tokenizer, backend, base };
 }

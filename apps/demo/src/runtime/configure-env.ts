@@ -1,9 +1,9 @@
 import { env } from '@huggingface/transformers';
 
-/** URL prefix of the bundled models (served from fixtures/ by the Vite plugin, copied into dist/ on build). */
+/** URL prefix of the bundled models (served from models/ and fixtures/ by the Vite plugin, copied into dist/ on build). */
 export const LOCAL_MODEL_PATH = '/models/';
 /** Models served under {@link LOCAL_MODEL_PATH}; any other id is fetched from the Hugging Face Hub. */
-export const BUNDLED_MODEL_IDS = ['tiny-llama-kv'] as const;
+export const BUNDLED_MODEL_IDS = ['wordnet-llama', 'tiny-llama-kv'] as const;
 
 /** Whether `modelId` is one of the models this page serves itself. */
 export function isBundledModel(modelId: string): boolean {

@@ -1,5 +1,5 @@
 import { adapterParameterCount, type Adapter, type MorAdapter, type TrainingSummary } from '@mor/format';
-import { MULTITASK_EXAMPLES, TASKS } from '../data/multitask.js';
+import type { TrainExample } from '../data/multitask.js';
 import type { LoadedModel } from '../model/load-model.js';
 import { byId, el, errorMessage } from '../ui/dom.js';
 import { adapterZip, downloadBytes } from './adapter-zip.js';
@@ -11,6 +11,8 @@ import { trainingSummary } from './training-summary.js';
 /** What the training panel reads from and hands back to the rest of the page. */
 export interface TrainPanelHost {
   loaded(): LoadedModel | null;
+  /** The rows to train on (they depend on the loaded model). */
+  examples(): readonly TrainExample[];
   adapter(): Adapter | null;
   /** Whether the page is loading or generating (training waits; generation waits while training runs). */
   busy(): boolean;
@@ -50,13 +52,21 @@ export function setupTrainPanel(host: TrainPanelHost): { refresh(): void } {
   let plannedSteps = 0;
 
   const body = byId('dataset', HTMLTableElement).tBodies[0]!;
-  for (const row of MULTITASK_EXAMPLES) {
-    const tr = el('tr');
-    tr.append(el('td', '', row.task), el('td', '', row.prompt), el('td', '', row.completion));
-    body.append(tr);
-  }
-  byId('dataset-count', HTMLSpanElement).textContent =
-    `(${MULTITASK_EXAMPLES.length} rows, ${TASKS.length} tasks)`;
+  let shown: readonly TrainExample[] | null = null;
+  const showDataset = () => {
+    const rows = host.examples();
+    if (rows === shown) return;
+    shown = rows;
+    body.replaceChildren(
+      ...rows.map((row) => {
+        const tr = el('tr');
+        tr.append(el('td', '', row.task), el('td', '', row.prompt), el('td', '', row.completion));
+        return tr;
+      }),
+    );
+    byId('dataset-count', HTMLSpanElement).textContent =
+      `(${rows.length} rows, ${new Set(rows.map((r) => r.task)).size} tasks)`;
+  };
 
   const setState = (state: TrainState, text: string) => {
     stats.dataset['state'] = state;
@@ -75,6 +85,7 @@ export function setupTrainPanel(host: TrainPanelHost): { refresh(): void } {
   };
 
   const refresh = () => {
+    showDataset();
     const engine = trainingEngine();
     const loaded = host.loaded();
     const adapter = host.adapter();
@@ -133,6 +144,7 @@ export function setupTrainPanel(host: TrainPanelHost): { refresh(): void } {
       seed: number('train-seed'),
     };
     const from = init.value === 'loaded' ? 'loaded' : 'fresh';
+    const examples = host.examples();
     running = new AbortController();
     plannedSteps = Number.isFinite(hyper.steps) ? hyper.steps : 0;
     points.length = 0;
@@ -166,7 +178,7 @@ export function setupTrainPanel(host: TrainPanelHost): { refresh(): void } {
         tokenizer: loaded.tokenizer,
         backend: loaded.backend,
         initial,
-        examples: MULTITASK_EXAMPLES,
+        examples,
         ...hyper,
         signal: running.signal,
         onStep,
@@ -180,7 +192,7 @@ export function setupTrainPanel(host: TrainPanelHost): { refresh(): void } {
             backend: loaded.backend,
             modelId: loaded.modelId,
             init: from,
-            rows: MULTITASK_EXAMPLES.length,
+            rows: examples.length,
           },
           result,
         ),
