@@ -13,7 +13,12 @@ describe('tensorToFloat32 of raw_data in a Node Buffer', () => {
     file.set(new Uint8Array(values.buffer), 6); // offset 6: not a multiple of 4
     const rawData = file.subarray(6, 6 + 16);
     expect(rawData.byteOffset % 4).not.toBe(0);
-    const t = create(TensorProtoSchema, { name: 'w', dims: [4n], dataType: TensorProto_DataType.FLOAT, rawData });
+    const t = create(TensorProtoSchema, {
+      name: 'w',
+      dims: [4n],
+      dataType: TensorProto_DataType.FLOAT,
+      rawData,
+    });
     expect(Array.from(tensorToFloat32(t))).toEqual(Array.from(values));
   });
 });

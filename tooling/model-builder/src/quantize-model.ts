@@ -29,7 +29,10 @@ export interface QuantizeModelReport {
  *
  * @throws {GraphError} for a model without a graph.
  */
-export function quantizeMatMulsNBits(model: ModelProto, opts: QuantizeModelOptions = {}): QuantizeModelReport {
+export function quantizeMatMulsNBits(
+  model: ModelProto,
+  opts: QuantizeModelOptions = {},
+): QuantizeModelReport {
   const g = model.graph;
   if (!g) throw new GraphError('the model has no graph', 'graph');
   const inits = new Map(g.initializer.map((t) => [t.name, t]));
