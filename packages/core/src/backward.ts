@@ -1,6 +1,6 @@
 import { checkShape, type NumArray } from './shape-check.js';
 import { morForwardF64, type MorForwardOptions } from './forward.js';
-import { routerLogitGrad } from './routing.js';
+import { linearPathsBackward, routerBackward } from './reference-parts.js';
 
 /** Inputs of {@link morBackward}: the forward's inputs plus the upstream gradient. */
 export interface MorBackwardOptions extends MorForwardOptions {
@@ -40,7 +40,7 @@ export interface MorGradients<F extends NumArray = Float32Array> {
 export function morBackwardF64(options: MorBackwardOptions): MorGradients<Float64Array> {
   const fwd = morForwardF64(options);
   const { tokens, gates, u } = fwd;
-  const { x, baseWeight, weights, config, routing, dropoutMask, upstream, gateGrad } = options;
+  const { x, weights, config, routing, upstream, gateGrad } = options;
   const { dIn, dOut, r, experts: n, A, B, omegaA, omegaB, routerWeight } = weights;
   checkShape('upstream', upstream, [tokens, dOut]);
   const isStatic = routing.mode === 'static';
@@ -86,21 +86,8 @@ export function morBackwardF64(options: MorBackwardOptions): MorGradients<Float6
         gU[k] += w[k] * omegaA[i * r + k];
       }
     }
-    // u = A · (x ⊙ mask): dA += du ⊗ xd, dx += mask ⊙ (Aᵀ du)
-    for (let k = 0; k < r; k++) {
-      const du = gU[k];
-      if (du === 0) continue;
-      for (let j = 0; j < dIn; j++) {
-        const m = dropoutMask ? dropoutMask[t * dIn + j] : 1;
-        gA[k * dIn + j] += du * x[t * dIn + j] * m;
-        gX[t * dIn + j] += du * A[k * dIn + j] * m;
-      }
-    }
-    // base path: dx += Wᵀ dy
-    for (let o = 0; o < dOut; o++) {
-      const gy = upstream[t * dOut + o];
-      for (let j = 0; j < dIn; j++) gX[t * dIn + j] += gy * baseWeight[o * dIn + j];
-    }
+    // u = A · (x ⊙ mask) and the base path y = W x
+    linearPathsBackward(t, gU, { ...options, A }, dIn, dOut, gA, gX);
   }
 
   if (isStatic) {
@@ -115,30 +102,27 @@ export function morBackwardF64(options: MorBackwardOptions): MorGradients<Float6
       logits: null,
     };
   }
-  if (gateGrad) for (let j = 0; j < gGates.length; j++) gGates[j] += gateGrad[j];
-  const gLogits = routerLogitGrad(gates, gGates, tokens, n);
-  const gW = new Float64Array(n * dIn);
-  const gBias = weights.routerBias !== null ? new Float64Array(n) : null;
-  for (let t = 0; t < tokens; t++) {
-    for (let i = 0; i < n; i++) {
-      const dz = gLogits[t * n + i];
-      if (dz === 0) continue;
-      if (gBias) gBias[i] += dz;
-      for (let j = 0; j < dIn; j++) {
-        gW[i * dIn + j] += dz * x[t * dIn + j];
-        gX[t * dIn + j] += dz * routerWeight[i * dIn + j];
-      }
-    }
-  }
+  const router = routerBackward(
+    x,
+    routerWeight,
+    weights.routerBias !== null,
+    gates,
+    gGates,
+    gateGrad,
+    tokens,
+    n,
+    dIn,
+    gX,
+  );
   return {
     A: gA,
     B: gB,
     omegaA: gOmegaA,
     omegaB: gOmegaB,
-    routerWeight: gW,
-    routerBias: gBias,
+    routerWeight: router.routerWeight,
+    routerBias: router.routerBias,
     x: gX,
-    logits: gLogits,
+    logits: router.logits,
   };
 }
 

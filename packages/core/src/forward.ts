@@ -3,7 +3,8 @@ import { checkMorLayer } from './check-layer.js';
 import type { MorLayerParams } from './layer-weights.js';
 import { checkRouting, routeLogits, type MorRouting } from './routing.js';
 import { matmulTransposed } from './linalg.js';
-import { checkShape, tokenCount, type NumArray } from './shape-check.js';
+import { checkLinearInputs } from './reference-parts.js';
+import type { NumArray } from './shape-check.js';
 
 /** Inputs of the reference MoR forward (mor-spec.md §1); shared by {@link morBackward}. */
 export interface MorForwardOptions {
@@ -44,13 +45,9 @@ export interface MorForwardResult<F extends NumArray = Float32Array> {
 
 /** Validates every input and returns T. */
 function checkForwardInputs(options: MorForwardOptions): number {
-  const { x, baseWeight, baseBias, weights, config, routing, dropoutMask } = options;
+  const { weights, config, routing } = options;
   checkMorLayer(weights, config);
-  const tokens = tokenCount('x', x, weights.dIn);
-  checkShape('baseWeight', baseWeight, [weights.dOut, weights.dIn]);
-  if (baseBias !== undefined && baseBias !== null) checkShape('baseBias', baseBias, [weights.dOut]);
-  if (dropoutMask !== undefined && dropoutMask !== null)
-    checkShape('dropoutMask', dropoutMask, [tokens, weights.dIn]);
+  const tokens = checkLinearInputs(options, weights.dIn, weights.dOut);
   checkRouting(routing, weights.experts);
   return tokens;
 }

@@ -1,5 +1,5 @@
 import { moeLoraForwardF64, type MoeLoraForwardOptions } from './moelora-forward.js';
-import { routerLogitGrad } from './routing.js';
+import { linearPathsBackward, routerBackward } from './reference-parts.js';
 import { checkShape, type NumArray } from './shape-check.js';
 
 /** Inputs of {@link moeLoraBackward}: the forward's inputs plus the upstream gradient. */
@@ -33,7 +33,7 @@ export interface MoeLoraGradients<F extends NumArray = Float32Array> {
  */
 export function moeLoraBackwardF64(options: MoeLoraBackwardOptions): MoeLoraGradients<Float64Array> {
   const { tokens, gates, u } = moeLoraForwardF64(options);
-  const { x, baseWeight, weights, config, dropoutMask, upstream, gateGrad } = options;
+  const { x, weights, config, upstream, gateGrad } = options;
   const { dIn, dOut, r, experts: n, A, B, routerWeight } = weights;
   checkShape('upstream', upstream, [tokens, dOut]);
   if (gateGrad !== undefined && gateGrad !== null) checkShape('gateGrad', gateGrad, [tokens, n]);
@@ -65,38 +65,23 @@ export function moeLoraBackwardF64(options: MoeLoraBackwardOptions): MoeLoraGrad
       }
       gGates[t * n + i] = dGate;
     }
-    // u = A · (x ⊙ mask), A read as [N·r, d_in]: dA += du ⊗ xd, dx += mask ⊙ (Aᵀ du)
-    for (let c = 0; c < nr; c++) {
-      const du = gU[c];
-      if (du === 0) continue;
-      for (let j = 0; j < dIn; j++) {
-        const m = dropoutMask ? dropoutMask[t * dIn + j] : 1;
-        gA[c * dIn + j] += du * x[t * dIn + j] * m;
-        gX[t * dIn + j] += du * A[c * dIn + j] * m;
-      }
-    }
-    for (let o = 0; o < dOut; o++) {
-      const gy = upstream[t * dOut + o];
-      for (let j = 0; j < dIn; j++) gX[t * dIn + j] += gy * baseWeight[o * dIn + j];
-    }
+    // u = A · (x ⊙ mask) with A read as [N·r, d_in], and the base path y = W x
+    linearPathsBackward(t, gU, { ...options, A }, dIn, dOut, gA, gX);
   }
 
-  if (gateGrad) for (let j = 0; j < gGates.length; j++) gGates[j] += gateGrad[j];
-  const gLogits = routerLogitGrad(gates, gGates, tokens, n);
-  const gW = new Float64Array(n * dIn);
-  const gBias = weights.routerBias !== null ? new Float64Array(n) : null;
-  for (let t = 0; t < tokens; t++) {
-    for (let i = 0; i < n; i++) {
-      const dz = gLogits[t * n + i];
-      if (dz === 0) continue;
-      if (gBias) gBias[i] += dz;
-      for (let j = 0; j < dIn; j++) {
-        gW[i * dIn + j] += dz * x[t * dIn + j];
-        gX[t * dIn + j] += dz * routerWeight[i * dIn + j];
-      }
-    }
-  }
-  return { A: gA, B: gB, routerWeight: gW, routerBias: gBias, x: gX, logits: gLogits };
+  const router = routerBackward(
+    x,
+    routerWeight,
+    weights.routerBias !== null,
+    gates,
+    gGates,
+    gateGrad,
+    tokens,
+    n,
+    dIn,
+    gX,
+  );
+  return { A: gA, B: gB, ...router, x: gX };
 }
 
 /** The reference MoELoRA backward: float64 inside, float32 out. Top-k: only the selected logits get a gradient. */

@@ -3,7 +3,8 @@ import { MorShapeError } from './errors.js';
 import { matmulTransposed } from './linalg.js';
 import { checkMoeLoraLayer, type MoeLoraLayerParams } from './moelora-layer.js';
 import { checkRouting, routeLogits, type MorRouting } from './routing.js';
-import { checkShape, tokenCount, type NumArray } from './shape-check.js';
+import { checkLinearInputs } from './reference-parts.js';
+import type { NumArray } from './shape-check.js';
 
 /** MoELoRA's routing: router-driven only (dense softmax, or top-k), as {@link routingFromConfig} gives it. */
 export type MoeLoraRouting = Exclude<MorRouting, { mode: 'static' }>;
@@ -44,13 +45,9 @@ export interface MoeLoraForwardResult<F extends NumArray = Float32Array> {
 
 /** Validates every input and returns T. */
 function checkMoeLoraForwardInputs(options: MoeLoraForwardOptions): number {
-  const { x, baseWeight, baseBias, weights, config, routing, dropoutMask } = options;
+  const { weights, config, routing } = options;
   checkMoeLoraLayer(weights, config);
-  const tokens = tokenCount('x', x, weights.dIn);
-  checkShape('baseWeight', baseWeight, [weights.dOut, weights.dIn]);
-  if (baseBias !== undefined && baseBias !== null) checkShape('baseBias', baseBias, [weights.dOut]);
-  if (dropoutMask !== undefined && dropoutMask !== null)
-    checkShape('dropoutMask', dropoutMask, [tokens, weights.dIn]);
+  const tokens = checkLinearInputs(options, weights.dIn, weights.dOut);
   if ((routing as MorRouting).mode === 'static') {
     throw new MorShapeError(
       'routing.mode: MoELoRA has no static routing (its router is part of the adapter); use "dense" or "top-k"',
