@@ -245,16 +245,6 @@ const train = setupTrainPanel({
 
 byId('load-form', HTMLFormElement).addEventListener('submit', (event) => {
   event.preventDefault();
-  // ?model=…&adapter=…&dtype=… preset the load form (the e2e tests load the random test model this way).
-  const params = new URLSearchParams(location.search);
-  for (const [param, id] of [
-    ['model', 'model-id'],
-    ['adapter', 'adapter-src'],
-  ] as const) {
-    const value = params.get(param);
-    if (value !== null) byId(id, HTMLInputElement).value = value;
-  }
-  if (params.get('dtype') === 'q4') byId('model-dtype', HTMLSelectElement).value = 'q4';
   void load();
 });
 byId('generate-form', HTMLFormElement).addEventListener('submit', (event) => {
