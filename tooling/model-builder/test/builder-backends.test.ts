@@ -10,13 +10,16 @@ import {
 import { existsSync } from 'node:fs';
 import { ModelProtoSchema } from 'onnx-buf';
 import ort from 'onnxruntime-node';
+import * as ortWeb from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { buildLlamaBuilderForm, randomMorAdapter, type BuiltModel } from '../src/index.js';
 import { decoderForward, maxAbsDiff } from './helpers.js';
 
-// The builder form on onnxruntime-node's WebGPU execution provider (Dawn; SwiftShader where no GPU is present):
-// the fused com.microsoft graph (GroupQueryAttention, RotaryEmbedding, SkipSimplifiedLayerNormalization, MatMulNBits)
-// with a MoR branch for inference, and the decomposed train graph for one SGD step, each against the CPU EP.
+// The builder form on the other backends our users run, each against onnxruntime-node's CPU EP: WebGPU through
+// onnxruntime-node (Dawn; SwiftShader where no GPU is present) and WASM through onnxruntime-web in Node (the same
+// build the browser loads). The fused com.microsoft graph (GroupQueryAttention, RotaryEmbedding,
+// SkipSimplifiedLayerNormalization, MatMulNBits) with a MoR branch for inference, and the decomposed train graph for
+// one SGD step.
 
 /** Why WebGPU cannot run here, or null (Dawn needs a Vulkan loader and an ICD). */
 function webgpuSkipReason(): string | null {
@@ -41,7 +44,31 @@ const batch = [
   [1, 40, 41, 42, 43, 44, 45, 46],
   [1, 90, 91, 92, 93, 94, 95, 96],
 ];
-type Ep = 'cpu' | 'webgpu';
+type Ep = 'cpu' | 'webgpu' | 'wasm';
+
+ortWeb.env.wasm.numThreads = 1;
+
+/** A session on `ep`. WASM runs in onnxruntime-web, whose tensors are converted at the boundary. */
+async function open(bytes: Uint8Array, ep: Ep): Promise<ort.InferenceSession> {
+  if (ep !== 'wasm') return ort.InferenceSession.create(bytes, { executionProviders: [ep] });
+  const s = await ortWeb.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+  const run = async (feeds: Record<string, ort.Tensor>) => {
+    const webFeeds = Object.fromEntries(
+      Object.entries(feeds).map(([k, t]) => [
+        k,
+        new ortWeb.Tensor(t.type as 'float32', t.data as Float32Array, t.dims),
+      ]),
+    );
+    const out = await s.run(webFeeds);
+    return Object.fromEntries(
+      Object.entries(out).map(([k, t]) => [
+        k,
+        new ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims),
+      ]),
+    );
+  };
+  return { inputNames: s.inputNames, outputNames: s.outputNames, run, release: () => s.release() } as never;
+}
 
 /** The builder graph with `adapter` applied (fused ops kept: what inference runs). */
 function adaptedBytes(built: BuiltModel, adapter: AdapterInput): Uint8Array {
@@ -65,9 +92,7 @@ async function sgdStep(built: BuiltModel, adapter: AdapterInput, ep: Ep) {
     optimizer: { kind: 'sgd', momentum: 0, weightDecay: 0 },
     opset,
   });
-  const s = await ort.InferenceSession.create(toBinary(ModelProtoSchema, model), {
-    executionProviders: [ep],
-  });
+  const s = await open(toBinary(ModelProtoSchema, model), ep);
   const c = built.cache!;
   const feeds: Record<string, ort.Tensor> = {
     input_ids: i64(batch),
@@ -91,46 +116,47 @@ async function sgdStep(built: BuiltModel, adapter: AdapterInput, ep: Ep) {
   return { loss: Number((out.loss!.data as Float32Array)[0]), params: updated };
 }
 
-const skip = webgpuSkipReason();
-const reason = skip ? ` (skipped: ${skip})` : '';
+const gpuSkip = webgpuSkipReason();
+const backends = [
+  ['webgpu', gpuSkip, 1e-3],
+  ['wasm', null, 1e-4],
+] as const;
 
-describe('the builder form on WebGPU equals the CPU EP', () => {
+describe.each(backends)('the builder form on %s equals the CPU EP', (ep, skip, tol) => {
+  const reason = skip ? ` (skipped: ${skip})` : '';
   it.skipIf(skip !== null).each([['fp32', undefined] as const, ['q4', 'q4'] as const])(
-    `%s, fused GQA/rotary, MoR applied: prompt and KV-cache logits within 1e-3${reason}`,
+    `%s, fused GQA/rotary, MoR applied: prompt and KV-cache logits within ${tol}${reason}`,
     async (_l, quantize) => {
       const built = buildLlamaBuilderForm({ seed: 21, quantize, accuracyLevel: 0 });
       const bytes = adaptedBytes(
         built,
         randomMorAdapter(layersOf(built), { targets, r: 2, experts: 2, seed: 8 }),
       );
-      const [cpu, gpu] = [
-        await ort.InferenceSession.create(bytes),
-        await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'] }),
-      ];
+      const [cpu, other] = [await ort.InferenceSession.create(bytes), await open(bytes, ep)];
       const ids = [[1, 40, 41, 42, 43]];
       const [pa, pb] = [
         await decoderForward(cpu, built, ids, [[1, 1, 1, 1, 1]]),
-        await decoderForward(gpu, built, ids, [[1, 1, 1, 1, 1]]),
+        await decoderForward(other, built, ids, [[1, 1, 1, 1, 1]]),
       ];
-      expect(maxAbsDiff(pa.logits, pb.logits)).toBeLessThan(1e-3);
+      expect(maxAbsDiff(pa.logits, pb.logits)).toBeLessThan(tol);
       const mask = [[1, 1, 1, 1, 1, 1]];
       const [da, db] = [
         await decoderForward(cpu, built, [[50]], mask, pa.presents),
-        await decoderForward(gpu, built, [[50]], mask, pb.presents),
+        await decoderForward(other, built, [[50]], mask, pb.presents),
       ];
-      expect(maxAbsDiff(da.logits, db.logits)).toBeLessThan(1e-3);
-      await Promise.all([cpu.release(), gpu.release()]);
+      expect(maxAbsDiff(da.logits, db.logits)).toBeLessThan(tol);
+      await Promise.all([cpu.release(), other.release()]);
     },
   );
 
   it.skipIf(skip !== null)(
-    `one MoR SGD step through the decomposed graph: within 1e-3 of CPU's${reason}`,
+    `one MoR SGD step through the decomposed graph: within ${tol} of CPU's${reason}`,
     async () => {
       const built = buildLlamaBuilderForm({ seed: 21 });
       const adapter = randomMorAdapter(layersOf(built), { targets, r: 2, experts: 2, seed: 8 });
-      const [x, y] = [await sgdStep(built, adapter, 'cpu'), await sgdStep(built, adapter, 'webgpu')];
-      expect(Math.abs(x.loss - y.loss)).toBeLessThan(1e-3);
-      for (const [k, v] of x.params) expect(maxAbsDiff(v, y.params.get(k)!), k).toBeLessThan(1e-3);
+      const [x, y] = [await sgdStep(built, adapter, 'cpu'), await sgdStep(built, adapter, ep)];
+      expect(Math.abs(x.loss - y.loss)).toBeLessThan(tol);
+      for (const [k, v] of x.params) expect(maxAbsDiff(v, y.params.get(k)!), k).toBeLessThan(tol);
     },
   );
 });
