@@ -17,25 +17,38 @@ export const DEFAULTS = {
 
 const kebab = (s) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
+/** A bad command line: the message is printed alone (no stack) and the script exits with 2. */
+function usageError(message) {
+  console.error(`error: ${message}`);
+  process.exit(2);
+}
+
 /**
  * Parses `--name value` pairs against `defaults` (kebab-case flags for camelCase keys): numbers must be
  * non-negative integers; `strings` are kept as given, `lists` split on commas (both default to null).
+ * `--help` lists the flags with their defaults and exits.
  */
 export function parseFlags(argv, defaults, { strings = [], lists = [] } = {}) {
   const unset = [...strings, ...lists].filter((k) => !(k in defaults));
   const out = { ...defaults, ...Object.fromEntries(unset.map((k) => [k, null])) };
   const byFlag = new Map(Object.keys(out).map((k) => [`--${kebab(k)}`, k]));
+  if (argv.includes('--help') || argv.includes('-h')) {
+    const kind = (k) => (lists.includes(k) ? 'a,b,…' : strings.includes(k) ? 'text' : 'integer');
+    for (const [flag, k] of byFlag) console.log(`  ${flag} <${kind(k)}>  (default: ${out[k] ?? 'none'})`);
+    process.exit(0);
+  }
   for (let i = 0; i < argv.length; i += 2) {
     const key = byFlag.get(argv[i]);
     const value = argv[i + 1];
     if (!key || value === undefined)
-      throw new Error(`unknown or incomplete option ${argv[i]} (known: ${[...byFlag.keys()].join(' ')})`);
+      usageError(
+        `unknown or incomplete option ${argv[i]} (known: ${[...byFlag.keys()].join(' ')}; --help lists them)`,
+      );
     if (lists.includes(key)) out[key] = value.split(',');
     else if (strings.includes(key)) out[key] = value;
     else {
       const n = Number(value);
-      if (!Number.isInteger(n) || n < 0)
-        throw new Error(`${argv[i]} needs a non-negative integer, got ${value}`);
+      if (!Number.isInteger(n) || n < 0) usageError(`${argv[i]} needs a non-negative integer, got ${value}`);
       out[key] = n;
     }
   }
@@ -45,8 +58,7 @@ export function parseFlags(argv, defaults, { strings = [], lists = [] } = {}) {
 /** Parses `argv` against {@link DEFAULTS}; `--json <file>` and `--only <a,b>` are the non-numeric extras. */
 export function parseArgs(argv) {
   const out = parseFlags(argv, DEFAULTS, { strings: ['json'], lists: ['only'] });
-  if (out.newTokens < 2)
-    throw new Error('--new-tokens must be at least 2 (one prefill token, then decode steps)');
+  if (out.newTokens < 2) usageError('--new-tokens must be at least 2 (one prefill token, then decode steps)');
   return out;
 }
 
