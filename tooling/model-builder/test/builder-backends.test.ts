@@ -149,10 +149,10 @@ describe.each(backends)('the builder form on %s equals the CPU EP', (ep, skip, t
     },
   );
 
-  it.skipIf(skip !== null)(
-    `one MoR SGD step through the decomposed graph: within ${tol} of CPU's${reason}`,
-    async () => {
-      const built = buildLlamaBuilderForm({ seed: 21 });
+  it.skipIf(skip !== null).each([['fp32', undefined] as const, ['q4', 'q4'] as const])(
+    `%s: one MoR SGD step through the decomposed graph within ${tol} of CPU's${reason}`,
+    async (_l, quantize) => {
+      const built = buildLlamaBuilderForm({ seed: 21, quantize, accuracyLevel: 0 });
       const adapter = randomMorAdapter(layersOf(built), { targets, r: 2, experts: 2, seed: 8 });
       const [x, y] = [await sgdStep(built, adapter, 'cpu'), await sgdStep(built, adapter, ep)];
       expect(Math.abs(x.loss - y.loss)).toBeLessThan(tol);
