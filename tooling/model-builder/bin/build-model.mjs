@@ -4,6 +4,7 @@
 //     [--intermediate N] [--vocab N] [--seed N] [--quantize matmulnbits|dynamic-int8] [--without-kv-cache]
 //     [--conv1d-form matmul|gemm] [--labels A,B,...]
 //     [--form builder [--rotary in-attention|separate] [--quantize q4]]  (llama, qwen2: onnxruntime-genai builder graph)
+//     [--dtypes fp16,q4,q4f16]  (also write onnx/model_fp16.onnx, … from the fp32 graph: see write-dtype.mjs)
 // Needs the package built (`npx tsc -p tsconfig.build.json`).
 import { parseArgs } from 'node:util';
 import {
@@ -13,6 +14,7 @@ import {
   buildLlamaBuilderForm,
   buildQwen2,
   buildQwen2BuilderForm,
+  writeDtypeFile,
   writeModelDir,
 } from '../dist/index.js';
 
@@ -38,6 +40,7 @@ const { values, positionals } = parseArgs({
     labels: { type: 'string' },
     form: { type: 'string' },
     rotary: { type: 'string' },
+    dtypes: { type: 'string' },
   },
 });
 const [arch, outDir] = positionals;
@@ -85,3 +88,12 @@ const mb = (built.onnx.length / 1048576).toFixed(2);
 console.log(
   `${arch}: wrote ${outDir} (onnx ${mb} MiB, ${built.linears.length} linears, inputs ${built.inputNames.join(', ')})`,
 );
+for (const dtype of values.dtypes?.split(',') ?? []) {
+  try {
+    const { file, summary } = await writeDtypeFile(outDir, dtype);
+    console.log(`${file}: ${summary}`);
+  } catch (e) {
+    console.error(`error: ${e.message}`);
+    process.exit(1);
+  }
+}

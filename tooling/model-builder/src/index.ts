@@ -34,3 +34,5 @@ export {
   type QuantizeModelOptions,
   type QuantizeModelReport,
 } from './quantize-model.js';
+export { convertFloatType, FLOAT16_MAX, type FloatTypeReport } from './float-type.js';
+export { DERIVED_DTYPES, toDtype, writeDtypeFile, type DerivedDtype } from './dtype-files.js';

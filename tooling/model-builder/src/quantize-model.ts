@@ -1,5 +1,13 @@
 import { create } from '@bufbuild/protobuf';
-import { GraphError, attribute, rawTensor, tensorDims, tensorToFloat32, type ModelProto } from '@mor/onnx';
+import {
+  GraphError,
+  attribute,
+  floatTensor,
+  rawTensor,
+  tensorDims,
+  tensorToFloat32,
+  type ModelProto,
+} from '@mor/onnx';
 import { OperatorSetIdProtoSchema, TensorProto_DataType } from 'onnx-buf';
 import { NBITS_BLOCK_SIZE, quantizeNBits } from './quantize.js';
 
@@ -20,9 +28,10 @@ export interface QuantizeModelReport {
 }
 
 /**
- * Rewrites, in place, every `MatMul` of the main graph whose B is a 2-D float32 initializer `[K, N]` into a
+ * Rewrites, in place, every `MatMul` of the main graph whose B is a 2-D float32 or float16 initializer `[K, N]` into a
  * com.microsoft `MatMulNBits` (4 bits, block 32, asymmetric with zero points: what onnxruntime's
- * `MatMul4BitsQuantizer` writes and what transformers.js loads as `dtype: 'q4'`), using {@link quantizeNBits}, the
+ * `MatMul4BitsQuantizer` writes and what transformers.js loads as `dtype: 'q4'`; a float16 graph (convertFloatType)
+ * gets float16 scales: `dtype: 'q4f16'`), using {@link quantizeNBits}, the
  * quantizer the builder's `quantize: 'matmulnbits'` test models use. Node `…/MatMul` becomes `…/MatMul_Q4` (the
  * quantizer's naming, which module-path matching reads), same inputs A and output; the float weight is dropped
  * when nothing else reads it. A weight shared by several MatMuls is quantized once.
@@ -41,7 +50,8 @@ export function quantizeMatMulsNBits(
   for (const node of g.node) {
     if (node.opType !== 'MatMul' || node.domain !== '') continue;
     const w = inits.get(node.input[1] ?? '');
-    if (!w || w.dataType !== TensorProto_DataType.FLOAT || w.dims.length !== 2) continue;
+    const float = w?.dataType === TensorProto_DataType.FLOAT || w?.dataType === TensorProto_DataType.FLOAT16;
+    if (!w || !float || w.dims.length !== 2) continue;
     if (opts.filter && !opts.filter(node, w.name)) continue;
     const [k, n] = tensorDims(w) as [number, number];
     let names = done.get(w.name);
@@ -50,7 +60,8 @@ export function quantizeMatMulsNBits(
       names = [`${w.name}_Q4`, `${w.name}_scales`, `${w.name}_zero_points`];
       g.initializer.push(
         rawTensor(names[0], [n, q.nBlocks, NBITS_BLOCK_SIZE / 2], q.packed, TensorProto_DataType.UINT8),
-        rawTensor(names[1], [n * q.nBlocks], q.scales),
+        // Scales in the weight's type: a float16 graph gets q4f16's float16 scales (its activations stay float16).
+        floatTensor(names[1], [n * q.nBlocks], q.scales, w.dataType),
         rawTensor(names[2], [q.zeroPoints.length], q.zeroPoints, TensorProto_DataType.UINT8),
       );
       done.set(w.name, names);

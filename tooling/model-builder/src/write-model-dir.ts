@@ -2,7 +2,8 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuiltModel } from './types.js';
 
-async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
+/** Writes `path` through a temp file and a rename, so a reader never sees half a file. */
+export async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
   await writeFile(tmp, data);
   await rename(tmp, path);

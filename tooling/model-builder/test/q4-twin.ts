@@ -12,8 +12,10 @@ const attr = (n: Node, name: string, fallback: number) => {
 const code = (bytes: Uint8Array, i: number) => (bytes[i >> 1]! >> ((i & 1) * 4)) & 15;
 
 /**
- * The fp32 twin of a symmetric q4 builder-form graph, read from the op definitions alone (not from the builder's
- * quantizer): each `MatMulNBits` becomes a `MatMul` by `W[k, n] = (code − 8) · scale` (B `[N, nBlocks, 16]`), each
+ * The twin of a q4 graph with plain float weights, read from the op definitions alone (not from the builder's
+ * quantizer): each `MatMulNBits` becomes a `MatMul` by `W[k, n] = (code − zero point) · scale` (B `[N, nBlocks,
+ * 16]`, zero point 8 without the zero-points input; float32 weights, so a q4f16 graph is first taken back to
+ * float32 types with convertFloatType), each
  * uint8 `GatherBlockQuantized` a `Gather` from its dequantized table (data `[rows, cols / 2]` through an optional
  * Reshape, scales `[rows, nBlocks]`). Same node names and outputs, everything else unchanged.
  */
@@ -31,16 +33,18 @@ export function q4Twin(q4: Uint8Array): Uint8Array {
   };
   for (const n of g.node) {
     if (n.opType === 'MatMulNBits') {
-      if (n.input[3]) throw new Error(`${n.name}: zero points are not expected in the symmetric form`);
       const [k, cols, block] = [attr(n, 'K', 0), attr(n, 'N', 0), attr(n, 'block_size', 0)];
       const [data, scales] = [constOf(n.input[1]!).rawData, tensorToFloat32(constOf(n.input[2]!))];
       const nBlocks = Math.ceil(k / block);
+      // Zero points (the asymmetric form): uint8, 4-bit codes packed per column, ceil(nBlocks / 2) bytes a column.
+      const zpBytes = n.input[3] ? constOf(n.input[3]).rawData : undefined;
+      const zp = (c: number, b: number) => (zpBytes ? code(zpBytes, c * 2 * Math.ceil(nBlocks / 2) + b) : 8);
       const w = new Float32Array(k * cols);
       for (let c = 0; c < cols; c++)
         for (let r = 0; r < k; r++) {
           const b = Math.floor(r / block);
           w[r * cols + c] =
-            (code(data, (c * nBlocks + b) * block + (r % block)) - 8) * scales[c * nBlocks + b]!;
+            (code(data, (c * nBlocks + b) * block + (r % block)) - zp(c, b)) * scales[c * nBlocks + b]!;
         }
       const name = `${n.input[1]}_dequantized`;
       g.initializer.push(rawTensor(name, [k, cols], w));
