@@ -143,7 +143,7 @@ describe('parseAdapter (MoR)', () => {
     const add = (name: string) =>
       weightsWith((ts) => [...ts, { name, dtype: 'F32', shape: [1], data: f32(1) }]);
     expect(refusal(config, add(odd), W, odd)).toBe(
-      `${W}: tensor '${odd}': unknown tensor name: expected MODULE.{mor_A.weight,mor_B.weight,mor_omega_A,mor_omega_B,mor_router.weight,mor_router.bias} (neither a MoR mor_* nor a LoRA lora_* tensor)`,
+      `${W}: tensor '${odd}': unknown tensor name: expected MODULE.{mor_A.weight,mor_B.weight,mor_omega_A,mor_omega_B,mor_router.weight,mor_router.bias} (not a MoR mor_*, MoELoRA moelora_* or LoRA lora_* tensor)`,
     );
     const lora = tname('self_attn.q_proj', 'lora_A.weight');
     expect(refusal(config, add(lora), W, lora)).toContain('a LoRA tensor in a MOR adapter');
@@ -206,7 +206,7 @@ describe('parseAdapter (MoR)', () => {
   it('refuses an unknown peft_type, a newer format_version, and a missing peft_type', () => {
     const weights = fixtureWeights(MOR_DIR);
     expect(refusal(editedConfig(MOR_DIR, { peft_type: 'IA3' }), weights, C)).toBe(
-      'adapter_config.json: unknown peft_type "IA3" (this reader knows "MOR" and "LORA")',
+      'adapter_config.json: unknown peft_type "IA3" (this reader knows "MOR", "MOELORA" and "LORA")',
     );
     expect(refusal(editedConfig(MOR_DIR, { peft_type: undefined }), weights, C)).toContain(
       'unknown peft_type (missing)',

@@ -24,7 +24,7 @@ export interface ModelWithSessions {
 export interface AttachAdapterOptions extends PatchOptions {
   /**
    * Called after every forward pass (each `generate()` step included) with the router gates of every adapted
-   * layer, e.g. for a heat-map. Implies `exposeGates`. MoR adapters only.
+   * layer, e.g. for a heat-map. Implies `exposeGates`. MoR and MoELoRA adapters only.
    */
   onGates?: GateCallback;
   /** Which session of `model.sessions` to adapt. Default: `decoder_model_merged` if present, else `model`. */
@@ -125,8 +125,8 @@ async function buildState(
   options: AttachAdapterOptions,
 ): Promise<AttachState> {
   const adapter = await resolveAdapter(input);
-  if (options.onGates && adapter.kind !== 'mor')
-    throw new AdapterAttachError('onGates needs a MoR adapter (LoRA has no router)', name);
+  if (options.onGates && adapter.kind === 'lora')
+    throw new AdapterAttachError('onGates needs a MoR or MoELoRA adapter (LoRA has no router)', name);
   const src = sourceOf(original, name, options);
   const where = typeof src.source === 'string' ? src.source : null;
   let patched;

@@ -1,4 +1,4 @@
-import type { Adapter } from '@mor/format';
+import { ADAPTER_KIND_LABELS, type Adapter } from '@mor/format';
 import { applyAdapter, decodeModel, type ModelProto } from '@mor/onnx';
 import { encodeForSession, requirePlatform } from '@mor/engine';
 import type { SessionSource } from '@mor/engine';
@@ -51,7 +51,10 @@ export async function buildPatchedModel(
   options: PatchOptions,
 ): Promise<PatchedModel> {
   if (options.gate !== undefined && adapter.kind !== 'mor') {
-    throw new AdapterAttachError('a gate applies to MoR adapters only; this one is a LoRA');
+    // MoELoRA's router is part of the adapter (mor-spec.md §7): it has no static routing to fix a gate for.
+    throw new AdapterAttachError(
+      `a gate applies to MoR adapters only; this one is a ${ADAPTER_KIND_LABELS[adapter.kind]}`,
+    );
   }
   const gate =
     options.gate === undefined || adapter.kind !== 'mor'

@@ -1,14 +1,22 @@
+import { ADAPTER_KIND_LABELS, PEFT_TYPES } from '@mor/format';
 import { jsonOption, type CommandSpec } from '../command.js';
 import { inspectPath, type PathDescription } from '../inspect/inspect-path.js';
 import { formatBytes, formatCount, type Output } from '../output.js';
 
+/** `MOELORA` → `MoELoRA`: the label of the kind whose peft_type it is. */
+const typeLabel = (peftType: string) =>
+  Object.entries(PEFT_TYPES)
+    .filter(([, t]) => t === peftType)
+    .map(([kind]) => ADAPTER_KIND_LABELS[kind as keyof typeof PEFT_TYPES])[0] ?? peftType;
+
 function printHuman(d: PathDescription, out: Output): void {
   if (d.kind === 'adapter') {
-    out.line(`${d.adapter_type === 'MOR' ? 'MoR' : 'LoRA'} adapter  ${d.path}`);
+    out.line(`${typeLabel(d.adapter_type)} adapter  ${d.path}`);
     out.line(`  base model      ${d.base_model ?? '(not recorded)'}`);
     out.line(`  task            ${d.task_type ?? '(not recorded)'}`);
-    out.line(`  rank            r=${d.r}, alpha=${d.lora_alpha} (scaling ${d.scaling})`);
-    if (d.adapter_type === 'MOR') {
+    const each = d.adapter_type === 'MOELORA' ? ' per expert' : '';
+    out.line(`  rank            r=${d.r}${each}, alpha=${d.lora_alpha} (scaling ${d.scaling})`);
+    if (d.adapter_type !== 'LORA') {
       out.line(
         `  experts         ${d.num_experts}, ${d.top_k === null ? 'dense routing' : `top-${d.top_k} routing`}${d.router_bias ? ', router bias' : ''}`,
       );

@@ -1,4 +1,4 @@
-import { adapterParameterCount } from '@mor/format';
+import { ADAPTER_KIND_LABELS, adapterParameterCount, PEFT_TYPES } from '@mor/format';
 import { pullAdapter } from '@mor/format/node';
 import { jsonOption, type CommandSpec } from '../command.js';
 import { formatBytes, formatCount } from '../output.js';
@@ -29,14 +29,14 @@ export const pullCommand: CommandSpec = {
         repo: result.repo,
         revision: result.revision,
         out: result.out,
-        adapter_type: adapter.kind === 'mor' ? 'MOR' : 'LORA',
+        adapter_type: PEFT_TYPES[adapter.kind],
         adapted_modules: adapter.layers.size,
         trainable_parameters: parameters,
         files: result.files,
       });
       return;
     }
-    const kind = adapter.kind === 'mor' ? 'MoR' : 'LoRA';
+    const kind = ADAPTER_KIND_LABELS[adapter.kind];
     out.line(`pulled ${result.repo}@${result.revision} → ${result.out}`);
     out.line(`  adapter     ${kind}, ${adapter.layers.size} modules, ${formatCount(parameters)} parameters`);
     for (const f of result.files) out.line(`  file        ${f.path} (${formatBytes(f.size)})`);

@@ -1,13 +1,14 @@
-import { adapterParameterCount, type Adapter } from '@mor/format';
+import { adapterLayerParameterCounts, adapterParameterCount, PEFT_TYPES } from '@mor/format';
 import { loadAdapter } from '@mor/format/node';
 
 /** What `mor inspect` reports about an adapter directory (also its `--json` shape). */
 export interface AdapterDescription {
   kind: 'adapter';
   path: string;
-  adapter_type: 'MOR' | 'LORA';
+  adapter_type: 'MOR' | 'MOELORA' | 'LORA';
   base_model: string | null;
   task_type: string | null;
+  /** Rank (of each expert, for MoELoRA). */
   r: number;
   lora_alpha: number;
   scaling: number;
@@ -22,20 +23,15 @@ export interface AdapterDescription {
   modules: { module: string; d_in: number; d_out: number; parameters: number }[];
 }
 
-function layerParameters(adapter: Adapter, dIn: number, dOut: number): number {
-  if (adapter.kind === 'lora') return adapter.r * (dIn + dOut);
-  const { r, experts, routerBias } = adapter.config;
-  return r * dIn + dOut * r + experts * (r + dOut) + experts * dIn + (routerBias ? experts : 0);
-}
-
 /** Loads and validates the adapter in `dir` and summarises it. */
 export async function describeAdapter(dir: string): Promise<AdapterDescription> {
   const adapter = await loadAdapter(dir);
+  const counts = adapterLayerParameterCounts(adapter);
   const modules = [...adapter.layers].map(([module, l]) => ({
     module,
     d_in: l.dIn,
     d_out: l.dOut,
-    parameters: layerParameters(adapter, l.dIn, l.dOut),
+    parameters: counts.get(module)!,
   }));
   const common = {
     kind: 'adapter' as const,
@@ -64,7 +60,7 @@ export async function describeAdapter(dir: string): Promise<AdapterDescription> 
   const c = adapter.config;
   return {
     ...common,
-    adapter_type: 'MOR',
+    adapter_type: PEFT_TYPES[adapter.kind],
     r: c.r,
     lora_alpha: c.alpha,
     scaling: c.alpha / c.r,
@@ -72,6 +68,6 @@ export async function describeAdapter(dir: string): Promise<AdapterDescription> 
     top_k: c.topK,
     router_bias: c.routerBias,
     target_modules: [...c.targets],
-    static_gates: Object.keys(adapter.staticGates),
+    static_gates: adapter.kind === 'mor' ? Object.keys(adapter.staticGates) : [],
   };
 }

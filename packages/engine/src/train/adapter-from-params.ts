@@ -53,6 +53,22 @@ export function adapterFromParams(
     );
     return { ...initial, layers };
   }
+  if (initial.kind === 'moelora') {
+    // applyAdapter's MoELoRA parameters are the stacked arrays themselves: A [N·r, d_in], B [N, d_out, r].
+    const layers = new Map(
+      [...initial.layers].map(([module, w]) => [
+        module,
+        {
+          ...w,
+          A: get(module, 'A'),
+          B: get(module, 'B'),
+          routerWeight: get(module, 'routerWeight'),
+          routerBias: w.routerBias ? get(module, 'routerBias') : null,
+        },
+      ]),
+    );
+    return { ...initial, layers };
+  }
   const layers = new Map(
     [...initial.layers].map(([module, w]) => [module, { ...w, A: get(module, 'A'), B: get(module, 'B') }]),
   );

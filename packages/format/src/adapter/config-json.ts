@@ -1,4 +1,4 @@
-import type { Adapter, LoraAdapter, MorAdapter } from './types.js';
+import type { Adapter, LoraAdapter, MoeLoraAdapter, MorAdapter } from './types.js';
 import { setOwn } from './json-text.js';
 import { MOR_FORMAT_VERSION } from './types.js';
 
@@ -8,7 +8,12 @@ import { MOR_FORMAT_VERSION } from './types.js';
  * in the order adapter-format.md lists them. Unknown keys pass through unchanged.
  */
 export function adapterConfigObject(adapter: Adapter): Record<string, unknown> {
-  const known = adapter.kind === 'mor' ? morKeys(adapter) : loraKeys(adapter);
+  const known =
+    adapter.kind === 'mor'
+      ? morKeys(adapter)
+      : adapter.kind === 'moelora'
+        ? moeLoraKeys(adapter)
+        : loraKeys(adapter);
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(adapter.rawConfig)) {
     setOwn(out, key, Object.hasOwn(known, key) ? known[key] : adapter.rawConfig[key]);
@@ -18,9 +23,25 @@ export function adapterConfigObject(adapter: Adapter): Record<string, unknown> {
 }
 
 function morKeys(adapter: MorAdapter): Record<string, unknown> {
+  const keys = routedKeys('MOR', adapter);
+  if (Object.keys(adapter.staticGates).length > 0 || Object.hasOwn(adapter.rawConfig, 'static_gates')) {
+    keys['static_gates'] = adapter.staticGates;
+  }
+  return keys;
+}
+
+function moeLoraKeys(adapter: MoeLoraAdapter): Record<string, unknown> {
+  return routedKeys('MOELORA', adapter);
+}
+
+/** The keys MOR and MOELORA configs share (the same MorConfig fields under the same names). */
+function routedKeys(
+  peftType: 'MOR' | 'MOELORA',
+  adapter: MorAdapter | MoeLoraAdapter,
+): Record<string, unknown> {
   const { config, rawConfig } = adapter;
   const keys: Record<string, unknown> = {
-    peft_type: 'MOR',
+    peft_type: peftType,
     format_version: MOR_FORMAT_VERSION,
     task_type: adapter.taskType,
     base_model_name_or_path: adapter.baseModel,
@@ -35,9 +56,6 @@ function morKeys(adapter: MorAdapter): Record<string, unknown> {
   // Optional keys: written when they carry information or were there already, so a round trip adds nothing.
   if (config.routerAuxLossCoef !== 0 || Object.hasOwn(rawConfig, 'router_aux_loss_coef')) {
     keys['router_aux_loss_coef'] = config.routerAuxLossCoef;
-  }
-  if (Object.keys(adapter.staticGates).length > 0 || Object.hasOwn(rawConfig, 'static_gates')) {
-    keys['static_gates'] = adapter.staticGates;
   }
   return keys;
 }

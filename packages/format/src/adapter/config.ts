@@ -14,6 +14,13 @@ export type AdapterConfigInfo =
       baseModel: string | null;
     }
   | {
+      kind: 'moelora';
+      config: MorConfig;
+      rawConfig: Record<string, unknown>;
+      taskType: string | null;
+      baseModel: string | null;
+    }
+  | {
       kind: 'lora';
       r: number;
       alpha: number;
@@ -28,7 +35,7 @@ export type AdapterConfigInfo =
       baseModel: string | null;
     };
 
-/** JSON key of each MorConfig field, to name the key the user wrote when core refuses a value. */
+/** JSON key of each MorConfig field (MOR and MOELORA configs), to name the key the user wrote when core refuses a value. */
 export const MOR_CONFIG_KEYS = {
   r: 'r',
   alpha: 'lora_alpha',
@@ -41,7 +48,7 @@ export const MOR_CONFIG_KEYS = {
 } as const satisfies Record<keyof MorConfig, string>;
 
 /**
- * Reads and validates adapter_config.json (MOR or PEFT LORA).
+ * Reads and validates adapter_config.json (MOR, MOELORA or PEFT LORA).
  *
  * @throws {AdapterFormatError} naming `fileName` for bad JSON, an unknown `peft_type`, a newer `format_version`,
  *   or any invalid value.
@@ -55,7 +62,7 @@ export function readAdapterConfig(text: string, fileName: string): AdapterConfig
   const taskType = nullableString(raw, 'task_type', fail);
   const baseModel = nullableString(raw, 'base_model_name_or_path', fail);
   const peftType = raw['peft_type'];
-  if (peftType === 'MOR') {
+  if (peftType === 'MOR' || peftType === 'MOELORA') {
     const version = raw['format_version'] ?? MOR_FORMAT_VERSION;
     if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
       fail(`format_version: expected a positive integer, got ${jsonPreview(version)}`);
@@ -65,15 +72,22 @@ export function readAdapterConfig(text: string, fileName: string): AdapterConfig
         `format_version ${String(version)} is newer than this reader (it knows up to ${MOR_FORMAT_VERSION}); update @mor/format`,
       );
     }
-    const config = morConfigFrom(raw, fileName);
+    if (peftType === 'MOELORA') {
+      const config = morConfigFrom(raw, fileName, 'MoELoRA');
+      // MoELoRA's gates come from its router; a fixed gate would silently be ignored, so refuse it.
+      if (raw['static_gates'] !== undefined && raw['static_gates'] !== null)
+        fail('static_gates: a MoELoRA adapter has no static gates (its router is part of the adapter)');
+      return { kind: 'moelora', config, rawConfig: raw, taskType, baseModel };
+    }
+    const config = morConfigFrom(raw, fileName, 'MoR');
     const staticGates = readStaticGates(raw['static_gates'], config.experts, fail);
     return { kind: 'mor', config, staticGates, rawConfig: raw, taskType, baseModel };
   }
   if (peftType === 'LORA') return { ...readLoraConfig(raw, fail), rawConfig: raw, taskType, baseModel };
-  return fail(`unknown peft_type ${jsonPreview(peftType)} (this reader knows "MOR" and "LORA")`);
+  return fail(`unknown peft_type ${jsonPreview(peftType)} (this reader knows "MOR", "MOELORA" and "LORA")`);
 }
 
-function morConfigFrom(raw: Record<string, unknown>, fileName: string): MorConfig {
+function morConfigFrom(raw: Record<string, unknown>, fileName: string, label: 'MoR' | 'MoELoRA'): MorConfig {
   try {
     return validateMorConfig({
       r: raw['r'],
@@ -89,7 +103,11 @@ function morConfigFrom(raw: Record<string, unknown>, fileName: string): MorConfi
     if (!(error instanceof MorConfigError)) throw error;
     const key = MOR_CONFIG_KEYS[error.field as keyof MorConfig] ?? error.field;
     const detail = error.message.replace(`invalid MoR config: ${error.field}: `, '');
-    throw new AdapterFormatError(`invalid MoR config: ${key}: ${detail}`, { fileName }, { cause: error });
+    throw new AdapterFormatError(
+      `invalid ${label} config: ${key}: ${detail}`,
+      { fileName },
+      { cause: error },
+    );
   }
 }
 

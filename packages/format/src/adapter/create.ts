@@ -1,5 +1,11 @@
-import { loraScaling, type LoraLayerWeights, type MorConfig, type MorLayerWeights } from '@mor/core';
-import type { AdapterDtype, LoraAdapter, MorAdapter } from './types.js';
+import {
+  loraScaling,
+  type LoraLayerWeights,
+  type MoeLoraLayerWeights,
+  type MorConfig,
+  type MorLayerWeights,
+} from '@mor/core';
+import type { AdapterDtype, LoraAdapter, MoeLoraAdapter, MorAdapter } from './types.js';
 
 /** What {@link createMorAdapter} needs; everything but `config` and `layers` has a default. */
 export interface CreateMorAdapterInit {
@@ -27,6 +33,35 @@ export function createMorAdapter(init: CreateMorAdapterInit): MorAdapter {
     taskType: init.taskType === undefined ? 'CAUSAL_LM' : init.taskType,
     baseModel: init.baseModel ?? null,
     staticGates: init.staticGates ?? {},
+    layers: init.layers,
+    dtype: init.dtype ?? 'F32',
+  };
+}
+
+/** What {@link createMoeLoraAdapter} needs; everything but `config` and `layers` has a default. */
+export interface CreateMoeLoraAdapterInit {
+  /** MoR's config fields: `r` is each expert's rank, `experts` N. */
+  config: MorConfig;
+  /** By module path without PEFT's prefix. */
+  layers: Map<string, MoeLoraLayerWeights>;
+  /** Default `"CAUSAL_LM"`. */
+  taskType?: string | null;
+  /** Default null. */
+  baseModel?: string | null;
+  /** Default `"F32"`. */
+  dtype?: AdapterDtype;
+  /** Extra adapter_config.json keys to write; default `{}`. */
+  rawConfig?: Record<string, unknown>;
+}
+
+/** A MoELoRA adapter built in memory, ready for `serializeAdapter`/`saveAdapter`. */
+export function createMoeLoraAdapter(init: CreateMoeLoraAdapterInit): MoeLoraAdapter {
+  return {
+    kind: 'moelora',
+    config: init.config,
+    rawConfig: init.rawConfig ?? {},
+    taskType: init.taskType === undefined ? 'CAUSAL_LM' : init.taskType,
+    baseModel: init.baseModel ?? null,
     layers: init.layers,
     dtype: init.dtype ?? 'F32',
   };

@@ -1,12 +1,13 @@
-import type { LoraLayerWeights, MorConfig, MorLayerWeights } from '@mor/core';
+import type { LoraLayerWeights, MoeLoraLayerWeights, MorConfig, MorLayerWeights } from '@mor/core';
 import { AdapterFormatError } from '../errors.js';
 import type { SafetensorsTensor } from '../safetensors/types.js';
 import { expectShape } from './shape-check.js';
 import {
-  LORA_SUFFIXES,
-  MOR_SUFFIXES,
   adapterTensorName,
+  roleSuffix,
+  type AdapterKind,
   type LoraRole,
+  type MoeLoraRole,
   type MorRole,
   type TensorGroup,
 } from './tensor-names.js';
@@ -17,16 +18,17 @@ function requireRoles<Role extends string>(
   module: string,
   group: TensorGroup<Role>,
   roles: readonly Role[],
-  suffixes: Record<Role, string>,
+  kind: AdapterKind,
   fileName: string,
   why = '',
 ): void {
   const missing = roles.filter((role) => !group.has(role));
   if (missing.length === 0) return;
-  const present = [...group.keys()].map((role) => suffixes[role]).join(', ');
+  const suffix = (role: Role) => roleSuffix(kind, role);
+  const present = [...group.keys()].map(suffix).join(', ');
   throw new AdapterFormatError(
-    `missing: module '${module}' has an incomplete tensor group (has ${present}; lacks ${missing.map((r) => suffixes[r]).join(', ')})${why}`,
-    { fileName, tensorName: adapterTensorName(module, suffixes[missing[0]!]) },
+    `missing: module '${module}' has an incomplete tensor group (has ${present}; lacks ${missing.map(suffix).join(', ')})${why}`,
+    { fileName, tensorName: adapterTensorName(module, suffix(missing[0]!)) },
   );
 }
 
@@ -41,9 +43,9 @@ export function buildMorLayer(
   fileName: string,
 ): MorLayerWeights {
   const { r, experts: n } = config;
-  requireRoles(module, group, ['A', 'B', 'omegaA', 'omegaB', 'routerWeight'], MOR_SUFFIXES, fileName);
+  requireRoles(module, group, ['A', 'B', 'omegaA', 'omegaB', 'routerWeight'], 'mor', fileName);
   if (config.routerBias)
-    requireRoles(module, group, ['routerBias'], MOR_SUFFIXES, fileName, ' (router_bias is true)');
+    requireRoles(module, group, ['routerBias'], 'mor', fileName, ' (router_bias is true)');
   const bias = group.get('routerBias');
   if (!config.routerBias && bias !== undefined) {
     throw new AdapterFormatError('present, but router_bias is false in adapter_config.json', {
@@ -99,7 +101,7 @@ export function buildLoraLayer(
   r: number,
   fileName: string,
 ): LoraLayerWeights {
-  requireRoles(module, group, ['A', 'B'], LORA_SUFFIXES, fileName);
+  requireRoles(module, group, ['A', 'B'], 'lora', fileName);
   const a = group.get('A')!;
   const b = group.get('B')!;
   expectShape(
@@ -126,5 +128,81 @@ export function buildLoraLayer(
     r,
     A: readAdapterTensor(a, fileName),
     B: readAdapterTensor(b, fileName),
+  };
+}
+
+/**
+ * Builds one MoELoRA layer from `moelora_A.{i}.weight [r, d_in]`, `moelora_B.{i}.weight [d_out, r]` for every
+ * expert i < num_experts and the router, checking every shape against the config and against expert 0's
+ * (`d_in`, `d_out`), and stacks the experts expert-major as `MoeLoraLayerWeights` holds them.
+ */
+export function buildMoeLoraLayer(
+  module: string,
+  group: TensorGroup<MoeLoraRole>,
+  config: MorConfig,
+  fileName: string,
+): MoeLoraLayerWeights {
+  const { r, experts: n } = config;
+  for (const [role, tensor] of group) {
+    const expert = /^[AB]\.(\d+)$/.exec(role);
+    if (expert && Number(expert[1]) >= n) {
+      throw new AdapterFormatError(
+        `expert index ${expert[1]} is out of range: num_experts is ${n} in adapter_config.json (experts 0 … ${n - 1})`,
+        { fileName, tensorName: tensor.name },
+      );
+    }
+  }
+  const experts = Array.from({ length: n }, (_, i) => i);
+  const roles: MoeLoraRole[] = [
+    ...experts.map((i): MoeLoraRole => `A.${i}`),
+    ...experts.map((i): MoeLoraRole => `B.${i}`),
+    'routerWeight',
+  ];
+  requireRoles(module, group, roles, 'moelora', fileName);
+  if (config.routerBias)
+    requireRoles(module, group, ['routerBias'], 'moelora', fileName, ' (router_bias is true)');
+  const bias = group.get('routerBias');
+  if (!config.routerBias && bias !== undefined) {
+    throw new AdapterFormatError('present, but router_bias is false in adapter_config.json', {
+      fileName,
+      tensorName: bias.name,
+    });
+  }
+  const t = (role: MoeLoraRole): SafetensorsTensor => group.get(role)!;
+  const check = (role: MoeLoraRole, dims: Array<[number, string]>) =>
+    expectShape(t(role).shape, dims, fileName, t(role).name);
+  const dIn = t('A.0').shape[1] ?? 0;
+  const dOut = t('B.0').shape[0] ?? 0;
+  for (const i of experts) {
+    check(`A.${i}`, [
+      [r, 'r'],
+      [dIn, i === 0 ? 'd_in' : 'd_in (columns of moelora_A.0.weight)'],
+    ]);
+    check(`B.${i}`, [
+      [dOut, i === 0 ? 'd_out' : 'd_out (rows of moelora_B.0.weight)'],
+      [r, 'r'],
+    ]);
+  }
+  check('routerWeight', [
+    [n, 'num_experts'],
+    [dIn, 'd_in (columns of moelora_A.0.weight)'],
+  ]);
+  if (bias !== undefined) check('routerBias', [[n, 'num_experts']]);
+  const read = (role: MoeLoraRole) => readAdapterTensor(t(role), fileName);
+  const A = new Float32Array(n * r * dIn);
+  const B = new Float32Array(n * dOut * r);
+  for (const i of experts) {
+    A.set(read(`A.${i}`), i * r * dIn);
+    B.set(read(`B.${i}`), i * dOut * r);
+  }
+  return {
+    dIn,
+    dOut,
+    r,
+    experts: n,
+    A,
+    B,
+    routerWeight: read('routerWeight'),
+    routerBias: bias === undefined ? null : read('routerBias'),
   };
 }

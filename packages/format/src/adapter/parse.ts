@@ -1,11 +1,17 @@
-import type { LoraLayerWeights, MorLayerWeights } from '@mor/core';
+import type { LoraLayerWeights, MoeLoraLayerWeights, MorLayerWeights } from '@mor/core';
 import { jsonPreview } from '@mor/core';
 import { AdapterFormatError } from '../errors.js';
 import { parseSafetensors } from '../safetensors/parse.js';
 import { readAdapterConfig } from './config.js';
-import { buildLoraLayer, buildMorLayer } from './layers.js';
+import { buildLoraLayer, buildMoeLoraLayer, buildMorLayer } from './layers.js';
 import { moduleMatchesTargets, moduleSuffixes } from './targets.js';
-import { LORA_SUFFIXES, MOR_SUFFIXES, adapterTensorName, groupTensors } from './tensor-names.js';
+import {
+  LORA_SUFFIXES,
+  MOR_SUFFIXES,
+  adapterTensorName,
+  groupTensors,
+  moeLoraExpertSuffix,
+} from './tensor-names.js';
 import { checkAdapterDtype, commonDtype } from './tensor-values.js';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, joinDir, type Adapter } from './types.js';
 
@@ -16,7 +22,7 @@ export interface ParseAdapterOptions {
 }
 
 /**
- * Parses an adapter (MoR or PEFT LoRA) from the text of adapter_config.json and the bytes of
+ * Parses an adapter (MoR, MoELoRA or PEFT LoRA) from the text of adapter_config.json and the bytes of
  * adapter_model.safetensors, validating everything adapter-format.md lists that does not need the base model:
  * the safetensors header, the config, tensor names, complete tensor groups, shapes against `r`/`num_experts`/
  * `router_bias`, dtypes, and finite values. Layer weights are owned float32 copies.
@@ -44,6 +50,22 @@ export function parseAdapter(
     }
     const { config, staticGates, rawConfig, taskType, baseModel } = info;
     return { kind: 'mor', config, rawConfig, taskType, baseModel, staticGates, layers, dtype };
+  }
+
+  if (info.kind === 'moelora') {
+    const groups = groupTensors(file.tensors.values(), 'moelora', fileName);
+    const layers = new Map<string, MoeLoraLayerWeights>();
+    for (const [module, group] of groups) {
+      checkTargeted(
+        module,
+        info.config.targets,
+        adapterTensorName(module, moeLoraExpertSuffix('A', 0)),
+        fileName,
+      );
+      layers.set(module, buildMoeLoraLayer(module, group, info.config, fileName));
+    }
+    const { config, rawConfig, taskType, baseModel } = info;
+    return { kind: 'moelora', config, rawConfig, taskType, baseModel, layers, dtype };
   }
 
   const groups = groupTensors(file.tensors.values(), 'lora', fileName);

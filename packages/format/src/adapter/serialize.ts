@@ -1,7 +1,13 @@
 import { AdapterFormatError } from '../errors.js';
 import { serializeSafetensors, type TensorToWrite } from '../safetensors/serialize.js';
 import { adapterConfigObject } from './config-json.js';
-import { LORA_SUFFIXES, MOR_SUFFIXES, adapterTensorName } from './tensor-names.js';
+import {
+  LORA_SUFFIXES,
+  MOELORA_ROUTER_SUFFIXES,
+  MOR_SUFFIXES,
+  adapterTensorName,
+  moeLoraExpertSuffix,
+} from './tensor-names.js';
 import { assertFinite } from './tensor-values.js';
 import { ADAPTER_WEIGHTS_FILE, type Adapter, type AdapterDtype } from './types.js';
 
@@ -58,6 +64,44 @@ export function serializeAdapter(
       add(module, MOR_SUFFIXES.omegaB, [n, dOut], layer.omegaB);
       add(module, MOR_SUFFIXES.routerWeight, [n, dIn], layer.routerWeight);
       if (layer.routerBias !== null) add(module, MOR_SUFFIXES.routerBias, [n], layer.routerBias);
+    }
+  } else if (adapter.kind === 'moelora') {
+    const { r, experts: n, routerBias } = adapter.config;
+    for (const [module, layer] of adapter.layers) {
+      const { dIn, dOut } = layer;
+      if (layer.r !== r || layer.experts !== n || (layer.routerBias !== null) !== routerBias) {
+        throw new AdapterFormatError(
+          `layer has r ${layer.r}, ${layer.experts} experts, router bias ${layer.routerBias !== null}; the config says r ${r}, num_experts ${n}, router_bias ${routerBias}`,
+          {
+            fileName: ADAPTER_WEIGHTS_FILE,
+            tensorName: adapterTensorName(module, moeLoraExpertSuffix('A', 0)),
+          },
+        );
+      }
+      const stacked = (which: 'A' | 'B', data: Float32Array, per: number) => {
+        if (data.length !== n * per) {
+          throw new AdapterFormatError(
+            `layer has ${data.length} ${which} values; ${n} experts of ${per} need ${n * per}`,
+            {
+              fileName: ADAPTER_WEIGHTS_FILE,
+              tensorName: adapterTensorName(module, moeLoraExpertSuffix(which, 0)),
+            },
+          );
+        }
+      };
+      stacked('A', layer.A, r * dIn);
+      stacked('B', layer.B, dOut * r);
+      for (let i = 0; i < n; i++) {
+        add(module, moeLoraExpertSuffix('A', i), [r, dIn], layer.A.subarray(i * r * dIn, (i + 1) * r * dIn));
+        add(
+          module,
+          moeLoraExpertSuffix('B', i),
+          [dOut, r],
+          layer.B.subarray(i * dOut * r, (i + 1) * dOut * r),
+        );
+      }
+      add(module, MOELORA_ROUTER_SUFFIXES.routerWeight, [n, dIn], layer.routerWeight);
+      if (layer.routerBias !== null) add(module, MOELORA_ROUTER_SUFFIXES.routerBias, [n], layer.routerBias);
     }
   } else {
     for (const [module, layer] of adapter.layers) {

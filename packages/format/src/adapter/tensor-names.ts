@@ -15,8 +15,34 @@ export const MOR_SUFFIXES = {
 /** Tensor-name suffix of each PEFT LoRA parameter. */
 export const LORA_SUFFIXES = { A: 'lora_A.weight', B: 'lora_B.weight' } as const;
 
+/** Tensor-name suffixes of a MoELoRA module's router; its experts are {@link moeLoraExpertSuffix}. */
+export const MOELORA_ROUTER_SUFFIXES = {
+  routerWeight: 'moelora_router.weight',
+  routerBias: 'moelora_router.bias',
+} as const;
+
+/** `moelora_A.{i}.weight` / `moelora_B.{i}.weight`: expert i's PEFT-shaped `lora_A` / `lora_B`. */
+export function moeLoraExpertSuffix(which: 'A' | 'B', expert: number): string {
+  return `moelora_${which}.${expert}.weight`;
+}
+
 export type MorRole = keyof typeof MOR_SUFFIXES;
 export type LoraRole = keyof typeof LORA_SUFFIXES;
+/** `A.3` is expert 3's `moelora_A.3.weight`. */
+export type MoeLoraRole = keyof typeof MOELORA_ROUTER_SUFFIXES | `A.${number}` | `B.${number}`;
+
+/** Which of the three tensor families a file holds (from `peft_type`). */
+export type AdapterKind = 'mor' | 'lora' | 'moelora';
+type RoleOf<K extends AdapterKind> = K extends 'mor' ? MorRole : K extends 'lora' ? LoraRole : MoeLoraRole;
+
+/** The suffix a role is written under (for messages that list a group's tensors). */
+export function roleSuffix(kind: AdapterKind, role: string): string {
+  if (kind === 'mor') return MOR_SUFFIXES[role as MorRole];
+  if (kind === 'lora') return LORA_SUFFIXES[role as LoraRole];
+  const expert = /^([AB])\.(\d+)$/.exec(role);
+  if (expert) return moeLoraExpertSuffix(expert[1] as 'A' | 'B', Number(expert[2]));
+  return MOELORA_ROUTER_SUFFIXES[role as keyof typeof MOELORA_ROUTER_SUFFIXES];
+}
 
 /** The full name of a module's tensor, as PEFT writes it. */
 export function adapterTensorName(module: string, suffix: string): string {
@@ -26,37 +52,52 @@ export function adapterTensorName(module: string, suffix: string): string {
 /** The tensors of one adapted module, by role. */
 export type TensorGroup<Role extends string> = Map<Role, SafetensorsTensor>;
 
+const FAMILY: Record<AdapterKind, { label: string; peftType: string; expected: string }> = {
+  mor: {
+    label: 'MoR',
+    peftType: 'MOR',
+    expected: `MODULE.{${Object.values(MOR_SUFFIXES).join(',')}}`,
+  },
+  lora: { label: 'LoRA', peftType: 'LORA', expected: `MODULE.{${Object.values(LORA_SUFFIXES).join(',')}}` },
+  moelora: {
+    label: 'MoELoRA',
+    peftType: 'MOELORA',
+    expected: `MODULE.{moelora_A.{i}.weight,moelora_B.{i}.weight,${Object.values(MOELORA_ROUTER_SUFFIXES).join(',')}}`,
+  },
+};
+
 /**
  * Splits a file's tensors into one group per module, in file order.
  *
- * @throws {AdapterFormatError} for a name without PEFT's prefix, a name that is neither a known MoR nor LoRA tensor,
- *   or a tensor of the other adapter kind.
+ * @throws {AdapterFormatError} for a name without PEFT's prefix, a name that is no known MoR, MoELoRA or LoRA
+ *   tensor, or a tensor of another adapter kind.
  */
-export function groupTensors<K extends 'mor' | 'lora'>(
+export function groupTensors<K extends AdapterKind>(
   tensors: Iterable<SafetensorsTensor>,
   kind: K,
   fileName: string,
-): Map<string, TensorGroup<K extends 'mor' ? MorRole : LoraRole>> {
-  type Role = K extends 'mor' ? MorRole : LoraRole;
-  const own = (kind === 'mor' ? MOR_SUFFIXES : LORA_SUFFIXES) as Record<Role, string>;
-  const other: Record<string, string> = kind === 'mor' ? LORA_SUFFIXES : MOR_SUFFIXES;
+): Map<string, TensorGroup<RoleOf<K>>> {
+  type Role = RoleOf<K>;
   const groups = new Map<string, TensorGroup<Role>>();
   for (const tensor of tensors) {
     const fail = (detail: string): never => {
       throw new AdapterFormatError(detail, { fileName, tensorName: tensor.name });
     };
-    const match = matchSuffix(tensor.name, own);
+    const match = matchTensor(tensor.name, kind);
     if (match === null) {
-      if (matchSuffix(tensor.name, other) !== null) {
+      const other = (Object.keys(FAMILY) as AdapterKind[]).find(
+        (k) => k !== kind && matchTensor(tensor.name, k) !== null,
+      );
+      if (other !== undefined) {
         fail(
-          `a ${kind === 'mor' ? 'LoRA' : 'MoR'} tensor in a ${kind === 'mor' ? 'MOR' : 'LORA'} adapter (see peft_type in adapter_config.json)`,
+          `a ${FAMILY[other].label} tensor in a ${FAMILY[kind].peftType} adapter (see peft_type in adapter_config.json)`,
         );
       }
       return fail(
-        `unknown tensor name: expected MODULE.{${Object.values(own).join(',')}} (neither a MoR mor_* nor a LoRA lora_* tensor)`,
+        `unknown tensor name: expected ${FAMILY[kind].expected} (not a MoR mor_*, MoELoRA moelora_* or LoRA lora_* tensor)`,
       );
     }
-    const [role, modulePath] = match;
+    const [role, modulePath] = match as [Role, string];
     if (!modulePath.startsWith(PEFT_PREFIX))
       fail(`expected a name starting with '${PEFT_PREFIX}' (PEFT's prefix)`);
     const module = modulePath.slice(PEFT_PREFIX.length);
@@ -68,11 +109,19 @@ export function groupTensors<K extends 'mor' | 'lora'>(
   return groups;
 }
 
-function matchSuffix<Role extends string>(
-  name: string,
-  suffixes: Record<Role, string>,
-): [Role, string] | null {
-  for (const [role, suffix] of Object.entries(suffixes) as Array<[Role, string]>) {
+/** `[role, module path with PEFT's prefix]` when `name` is a tensor of the `kind` family, else null. */
+function matchTensor(name: string, kind: AdapterKind): [string, string] | null {
+  if (kind === 'moelora') {
+    // Expert indices are plain decimals (`0`, `12`, not `01`): one name per expert, as PEFT numbers modules.
+    const expert = /^(.*)\.moelora_([AB])\.(0|[1-9]\d*)\.weight$/.exec(name);
+    if (expert) return [`${expert[2]}.${expert[3]}`, expert[1]!];
+    return matchSuffix(name, MOELORA_ROUTER_SUFFIXES);
+  }
+  return matchSuffix(name, kind === 'mor' ? MOR_SUFFIXES : LORA_SUFFIXES);
+}
+
+function matchSuffix(name: string, suffixes: Record<string, string>): [string, string] | null {
+  for (const [role, suffix] of Object.entries(suffixes)) {
     if (name.endsWith(`.${suffix}`)) return [role, name.slice(0, -suffix.length - 1)];
   }
   return null;

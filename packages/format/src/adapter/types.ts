@@ -1,4 +1,4 @@
-import type { LoraLayerWeights, MorConfig, MorLayerWeights } from '@mor/core';
+import type { LoraLayerWeights, MoeLoraLayerWeights, MorConfig, MorLayerWeights } from '@mor/core';
 import type { WritableDtype } from '../safetensors/dtype.js';
 
 /** The float dtype an adapter's tensors are stored in. */
@@ -46,14 +46,41 @@ export interface LoraAdapter {
   dtype: AdapterDtype;
 }
 
-export type Adapter = MorAdapter | LoraAdapter;
+/**
+ * A MoELoRA adapter (`peft_type: "MOELORA"`, mor-spec.md §7): N independent rank-r LoRAs per module mixed by a
+ * softmax router. The config has MoR's fields (`r` is each expert's rank); there are no static gates (the router
+ * is part of the adapter).
+ */
+export interface MoeLoraAdapter {
+  kind: 'moelora';
+  config: MorConfig;
+  rawConfig: Record<string, unknown>;
+  taskType: string | null;
+  baseModel: string | null;
+  /** By module path without the `base_model.model.` prefix; experts stacked expert-major (`MoeLoraLayerWeights`). */
+  layers: Map<string, MoeLoraLayerWeights>;
+  dtype: AdapterDtype;
+}
+
+export type Adapter = MorAdapter | LoraAdapter | MoeLoraAdapter;
+
+/** Each adapter kind's `peft_type` in adapter_config.json. */
+export const PEFT_TYPES = { mor: 'MOR', moelora: 'MOELORA', lora: 'LORA' } as const satisfies Record<
+  Adapter['kind'],
+  string
+>;
+/** Each adapter kind as messages and model cards name it. */
+export const ADAPTER_KIND_LABELS = { mor: 'MoR', moelora: 'MoELoRA', lora: 'LoRA' } as const satisfies Record<
+  Adapter['kind'],
+  string
+>;
 
 /** PEFT's prefix on every adapter tensor name. */
 export const PEFT_PREFIX = 'base_model.model.';
 /** File names inside an adapter directory. */
 export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
 export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
-/** Highest `format_version` of the MoR format this reader understands. */
+/** Highest `format_version` of the MoR format (MOR and MOELORA configs) this reader understands. */
 export const MOR_FORMAT_VERSION = 1;
 
 /** Joins a directory and a file name without node:path (this entry is browser-safe). */

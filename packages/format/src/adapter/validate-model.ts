@@ -1,5 +1,5 @@
 import { AdapterFormatError } from '../errors.js';
-import { LORA_SUFFIXES, MOR_SUFFIXES, adapterTensorName } from './tensor-names.js';
+import { LORA_SUFFIXES, MOR_SUFFIXES, adapterTensorName, moeLoraExpertSuffix } from './tensor-names.js';
 import { ADAPTER_WEIGHTS_FILE, type Adapter } from './types.js';
 
 /** A base-model layer an adapter may target, by its mathematical sizes (whatever the weight's storage layout). */
@@ -27,7 +27,13 @@ export function validateAdapterAgainstModel(
   options: ValidateAgainstModelOptions = {},
 ): void {
   const fileName = options.fileName ?? ADAPTER_WEIGHTS_FILE;
-  const suffixes = adapter.kind === 'mor' ? MOR_SUFFIXES : LORA_SUFFIXES;
+  // The tensor named when d_in (A) or d_out (B) disagrees; for MoELoRA, expert 0's (every expert's agree).
+  const suffixes =
+    adapter.kind === 'mor'
+      ? MOR_SUFFIXES
+      : adapter.kind === 'moelora'
+        ? { A: moeLoraExpertSuffix('A', 0), B: moeLoraExpertSuffix('B', 0) }
+        : LORA_SUFFIXES;
   for (const [module, layer] of adapter.layers) {
     const aName = adapterTensorName(module, suffixes.A);
     const base = layers.get(module);

@@ -1,6 +1,6 @@
 import { morScaling } from '@mor/core';
 import { adapterParameterCount } from '../adapter/param-count.js';
-import type { Adapter } from '../adapter/types.js';
+import { ADAPTER_KIND_LABELS, PEFT_TYPES, type Adapter } from '../adapter/types.js';
 import type { TrainingSummary } from './training-summary.js';
 
 /** Options of {@link renderModelCard}. */
@@ -68,7 +68,12 @@ function frontMatter(baseModel: string | undefined, pipelineTag: string | undefi
 }
 
 function intro(adapter: Adapter, baseModel: string | null | undefined): string {
-  const kind = adapter.kind === 'mor' ? 'A MoR (Mixture of Ranks) adapter' : 'A LoRA adapter';
+  const kind =
+    adapter.kind === 'mor'
+      ? 'A MoR (Mixture of Ranks) adapter'
+      : adapter.kind === 'moelora'
+        ? 'A MoELoRA (mixture of LoRA experts) adapter'
+        : 'A LoRA adapter';
   const base = baseModel ? ` for \`${baseModel}\`` : '';
   return (
     `${kind}${base}, stored in the PEFT layout (\`adapter_config.json\`, \`adapter_model.safetensors\`) and ` +
@@ -78,21 +83,21 @@ function intro(adapter: Adapter, baseModel: string | null | undefined): string {
 
 function adapterTable(adapter: Adapter, baseModel: string | null | undefined): string {
   const rows: Array<[string, string]> = [
-    ['type', adapter.kind === 'mor' ? 'MoR (`peft_type: "MOR"`)' : 'LoRA (`peft_type: "LORA"`)'],
+    ['type', `${ADAPTER_KIND_LABELS[adapter.kind]} (\`peft_type: "${PEFT_TYPES[adapter.kind]}"\`)`],
     ['base model', baseModel ? code(baseModel) : '(not recorded)'],
     ['task', adapter.taskType ? code(adapter.taskType) : '(not recorded)'],
   ];
-  if (adapter.kind === 'mor') {
+  if (adapter.kind !== 'lora') {
     const { config } = adapter;
     rows.push(
       ['target modules', config.targets.map(code).join(', ')],
       ['adapted layers', String(adapter.layers.size)],
-      ['rank r', String(config.r)],
+      [adapter.kind === 'mor' ? 'rank r' : 'rank r (each expert)', String(config.r)],
       ['lora_alpha', `${config.alpha} (scaling ${round(morScaling(config))})`],
       ['experts', String(config.experts)],
       ['routing', routing(config.topK, config.experts, config.routerBias)],
     );
-    const gates = Object.keys(adapter.staticGates);
+    const gates = adapter.kind === 'mor' ? Object.keys(adapter.staticGates) : [];
     if (gates.length > 0) rows.push(['static gates', gates.map(code).join(', ')]);
   } else {
     rows.push(

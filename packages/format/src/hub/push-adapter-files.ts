@@ -1,7 +1,7 @@
 import { createRepo, HubApiError, uploadFiles } from '@huggingface/hub';
 import { adapterParameterCount } from '../adapter/param-count.js';
 import { parseAdapter } from '../adapter/parse.js';
-import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, joinDir } from '../adapter/types.js';
+import { ADAPTER_CONFIG_FILE, ADAPTER_KIND_LABELS, ADAPTER_WEIGHTS_FILE, joinDir } from '../adapter/types.js';
 import { HubError, toHubError, type HubFailure } from './hub-error.js';
 import { checkRepoId, repoUrl, resolveConnection, type HubConnectionOptions } from './hub-options.js';
 import { MODEL_CARD_FILE, renderModelCard } from './model-card.js';
@@ -110,7 +110,7 @@ export async function pushAdapterFiles(options: PushAdapterFilesOptions): Promis
       files: uploads,
       commitTitle:
         options.commitMessage ??
-        `Upload ${adapter.kind === 'mor' ? 'MoR' : 'LoRA'} adapter (${parameterCount.toLocaleString('en-US')} parameters)`,
+        `Upload ${ADAPTER_KIND_LABELS[adapter.kind]} adapter (${parameterCount.toLocaleString('en-US')} parameters)`,
       commitDescription: 'Pushed with `mor push` (@mor/format).',
     });
   } catch (error) {

@@ -5,6 +5,7 @@ import { readModelFile } from '@mor/onnx/node';
 import { resolveAdapter, type AdapterInput } from '../adapter-input.js';
 import { checkOptions, type OptionNames } from '../check-options.js';
 import { MorInputError } from '@mor/engine';
+import { ADAPTER_KIND_LABELS } from '@mor/format';
 import { resolveGate, type GateSpec } from '../gate-spec.js';
 import { checkOutputDir, writeDirAtomic } from './atomic-dir.js';
 import { resolveModelSource } from './model-source.js';
@@ -46,7 +47,11 @@ export interface MergeResult {
  * as it loads `model`. fp16 weights stay fp16, shared weights are cloned; a quantized target layer is refused
  * before anything is written. The directory appears all at once (built in a temporary folder beside `out`).
  *
- * @throws {MorInputError} for a MoR adapter without a gate, a gate on a LoRA, or a bad output path.
+ * A MoELoRA adapter is refused: its router mixes N full LoRAs per token, so no fixed weight delta equals it,
+ * and it has no static gates to merge under.
+ *
+ * @throws {MorInputError} for a MoELoRA adapter, a MoR adapter without a gate, a gate on a LoRA, or a bad
+ *   output path.
  * @throws {MergeError} naming the ONNX file and the layer that cannot be merged (quantized weights).
  */
 const MERGE_OPTIONS = {
@@ -78,6 +83,12 @@ export async function mergeAdapterIntoModelDir(
   }
   await checkOutputDir(out, { overwrite: options.overwrite ?? false });
   const adapter = await resolveAdapter(options.adapter);
+  if (adapter.kind === 'moelora') {
+    throw new MorInputError(
+      'a MoELoRA adapter cannot be merged: its router mixes the experts per token, so no fixed weight delta ' +
+        'equals it (and MoELoRA has no static gates); run it unmerged (attachAdapter, mor generate --adapter)',
+    );
+  }
   let gate: number[] | undefined;
   if (adapter.kind === 'mor') {
     if (options.gate === undefined) {
@@ -88,7 +99,9 @@ export async function mergeAdapterIntoModelDir(
     }
     gate = resolveGate(options.gate, adapter.config.experts, adapter.staticGates);
   } else if (options.gate !== undefined) {
-    throw new MorInputError('a gate applies to MoR adapters only; this adapter is a LoRA');
+    throw new MorInputError(
+      `a gate applies to MoR adapters only; this adapter is a ${ADAPTER_KIND_LABELS[adapter.kind]}`,
+    );
   }
   const { selected, all } = await listOnnxModelFiles(modelDir, options.dtype);
   // Read and merge every file before writing: a refusal (quantized layer) must leave nothing behind.
