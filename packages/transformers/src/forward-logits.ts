@@ -7,12 +7,22 @@ export interface ForwardLogitsOptions {
   attentionMask?: number[][];
 }
 
-/** Logits as the CLI writes them: `{ shape, data }`, row-major float32. */
+/** Logits as the CLI writes them: `{ shape, data }`, row-major float32 (float16 outputs decoded). */
 export interface LogitsResult {
   shape: number[];
   data: Float32Array;
   /** Every other float output of the forward pass by name (e.g. `mor_gates.<module>` when gates are exposed). */
   extra: Record<string, { shape: number[]; data: Float32Array }>;
+}
+
+/**
+ * A float output's values as float32: fp16 / q4f16 graphs (`dtype: 'fp16'`) return float16 logits, whose data
+ * is the raw bit patterns (Uint16Array) where the runtime has no Float16Array; transformers.js' `to` decodes them.
+ */
+export function float32Values(t: Tensor): Float32Array {
+  return t.type === 'float16'
+    ? (t.to('float32').data as Float32Array)
+    : Float32Array.from(t.data as Float32Array);
 }
 
 function int64Tensor(rows: number[][], what: string): Tensor {
@@ -54,9 +64,9 @@ export async function forwardLogits(
     throw new MorInputError(`the model returned no logits (outputs: ${Object.keys(out).join(', ')})`);
   const extra: LogitsResult['extra'] = {};
   for (const [name, t] of Object.entries(out)) {
-    if (name === 'logits' || !(t instanceof Tensor) || t.type !== 'float32' || name.startsWith('present'))
-      continue;
-    extra[name] = { shape: [...t.dims], data: t.data as Float32Array };
+    if (name === 'logits' || !(t instanceof Tensor) || name.startsWith('present')) continue;
+    if (t.type !== 'float32' && t.type !== 'float16') continue;
+    extra[name] = { shape: [...t.dims], data: float32Values(t) };
   }
-  return { shape: [...logits.dims], data: Float32Array.from(logits.data as Float32Array), extra };
+  return { shape: [...logits.dims], data: float32Values(logits), extra };
 }

@@ -1,5 +1,6 @@
 import type { PreTrainedModel, PreTrainedTokenizer, Tensor } from '@huggingface/transformers';
 import { MorInputError } from '@mor/engine';
+import { float32Values } from '../forward-logits.js';
 
 /** Options of {@link classifyText}. */
 export interface ClassifyTextOptions {
@@ -30,7 +31,7 @@ export async function classifyText(options: ClassifyTextOptions): Promise<Classi
   const inputs = tokenizer(text) as Record<string, Tensor>;
   const out = (await model(inputs)) as { logits?: Tensor };
   if (!out.logits) throw new MorInputError('the model returned no logits; is it a sequence classifier?');
-  const logits = Array.from(out.logits.data as Float32Array);
+  const logits = Array.from(float32Values(out.logits));
   const id2label = (config['id2label'] ?? {}) as Record<string, string>;
   const multiLabel = config['problem_type'] === 'multi_label_classification';
   const probs = multiLabel ? logits.map((v) => 1 / (1 + Math.exp(-v))) : softmax(logits);
