@@ -43,6 +43,7 @@ export { expandB, expandedDelta, type ExpandedDeltaOptions } from './expand-b.js
 export { loraForward, type LoraForwardOptions } from './lora-forward.js';
 export { checkMoeLoraLayer, type MoeLoraLayerWeights, type MoeLoraLayerParams } from './moelora-layer.js';
 export { initMoeLoraLayer, type InitMoeLoraLayerOptions } from './moelora-init.js';
+export { moeLoraFromMor } from './moelora-from-mor.js';
 export {
   moeLoraForward,
   moeLoraForwardF64,

@@ -10,6 +10,7 @@ import {
   moeLoraBackwardF64,
   moeLoraForward,
   moeLoraForwardF64,
+  moeLoraFromMor,
   moeLoraParamCount,
   morForwardF64,
   type MoeLoraBackwardOptions,
@@ -223,6 +224,21 @@ describe('MoELoRA forward against independent paths', () => {
       });
       expectClose(got.gates, want.gates, 1e-12, 'gates');
       expectClose(got.y, want.y, 1e-12, 'y');
+      // moeLoraFromMor, the float32 rewrite the graph tests use, is that same layer.
+      const f32 = (v: Float64Array | null) => (v === null ? null : Float32Array.from(v));
+      const rewritten = moeLoraFromMor({
+        dIn,
+        dOut,
+        r,
+        experts: n,
+        A: f32(mor.A)!,
+        B: f32(mor.B)!,
+        omegaA: f32(mor.omegaA)!,
+        omegaB: f32(mor.omegaB)!,
+        routerWeight: f32(mor.routerWeight)!,
+        routerBias: f32(mor.routerBias),
+      });
+      expectClose(moeLoraForwardF64({ ...common, weights: rewritten }).y, want.y, 1e-5, 'moeLoraFromMor y');
     });
   }
 

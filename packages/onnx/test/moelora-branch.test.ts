@@ -4,9 +4,9 @@
 import {
   moeLoraBackward,
   moeLoraForward,
+  moeLoraFromMor,
   type MoeLoraLayerWeights,
   type MoeLoraRouting,
-  type MorLayerWeights,
 } from '@mor/core';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
@@ -176,20 +176,6 @@ describe('MoELoRA refusals', () => {
   });
 });
 
-/** MoR layer → the MoELoRA with A_i = diag(ω_A,i)·A, B_i = diag(ω_B,i)·B (mor-spec.md §7), the same function. */
-function asMoeLora(w: MorLayerWeights): MoeLoraLayerWeights {
-  const { dIn, dOut, r, experts: n } = w;
-  const A = new Float32Array(n * r * dIn);
-  const B = new Float32Array(n * dOut * r);
-  for (let i = 0; i < n; i++) {
-    for (let k = 0; k < r; k++)
-      for (let j = 0; j < dIn; j++) A[(i * r + k) * dIn + j] = w.omegaA[i * r + k]! * w.A[k * dIn + j]!;
-    for (let o = 0; o < dOut; o++)
-      for (let k = 0; k < r; k++) B[(i * dOut + o) * r + k] = w.omegaB[i * dOut + o]! * w.B[o * r + k]!;
-  }
-  return { dIn, dOut, r, experts: n, A, B, routerWeight: w.routerWeight, routerBias: w.routerBias };
-}
-
 describe('tiny-llama: the MoR fixture as a MoELoRA adapter', () => {
   interface Golden {
     input_ids: number[][];
@@ -204,7 +190,7 @@ describe('tiny-llama: the MoR fixture as a MoELoRA adapter', () => {
       const moe: MoeLoraAdapterInput = {
         kind: 'moelora',
         config: mor.config,
-        layers: new Map([...mor.layers].map(([m, w]) => [m, asMoeLora(w)])),
+        layers: new Map([...mor.layers].map(([m, w]) => [m, moeLoraFromMor(w)])),
       };
       const graph = await decodeModel(fixtureBytes('tiny-llama/onnx/model.onnx'));
       const res = applyAdapter(graph, moe, { foldExperts });
