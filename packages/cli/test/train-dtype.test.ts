@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadAdapter } from '@mor/format/node';
 import { buildLlama, writeModelDir } from '@mor/model-builder';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nbitsTwin } from '../../engine/test/train/quantized-twin.js';
+import { int8Twin, nbitsTwin } from '../../engine/test/train/quantized-twin.js';
 import { fixture, ONE_SGD_STEP, runCli } from './run-cli.js';
 
 // `mor train --dtype`: the file transformers.js loads for the dtype is the graph trained through. A q4 model dir
@@ -13,6 +13,7 @@ const DATA = fixture('tiny-llama/golden_data.jsonl');
 let root: string;
 let quantized: string;
 let twin: string;
+let twin8: string;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'mor-train-dtype-'));
   const q4 = buildLlama({ seed: 6, quantize: 'matmulnbits' });
@@ -21,6 +22,7 @@ beforeAll(async () => {
   const q8 = buildLlama({ seed: 6, quantize: 'dynamic-int8' });
   await writeFile(join(quantized, 'onnx', 'model_quantized.onnx'), q8.onnx);
   twin = await writeModelDir(join(root, 'twin'), { ...q4, onnx: await nbitsTwin(q4.onnx) });
+  twin8 = await writeModelDir(join(root, 'twin8'), { ...q8, onnx: await int8Twin(q8.onnx) });
 });
 afterAll(() => rm(root, { recursive: true, force: true }));
 
@@ -56,6 +58,18 @@ describe('mor train --dtype', () => {
     expect(maxDiff(tq, tf)).toBeLessThan(1e-5);
   });
 
+  it('--dtype q8 trains through onnx/model_quantized.onnx; one SGD step equals the fake-quantizing twin’s within 1e-5', async () => {
+    // The twin rounds the activation as the q8 forward does and takes the straight-through gradient (int8Twin).
+    const [q, f] = [join(root, 'out-q8'), join(root, 'out-twin8')];
+    const rq = await train(quantized, q, '--dtype', 'q8');
+    expect(rq.stderr).not.toMatch(/^error/m);
+    expect(rq.code).toBe(0);
+    expect((await train(twin8, f)).code).toBe(0);
+    const [tq, tf] = [await tensors(q), await tensors(f)];
+    expect(tq.size).toBeGreaterThan(0);
+    expect(maxDiff(tq, tf)).toBeLessThan(1e-5);
+  });
+
   it('a dtype the directory lacks is refused in one line listing the dtypes it has', async () => {
     const r = await train(quantized, join(root, 'out-missing'), '--dtype', 'fp32');
     expect(r.code).not.toBe(0);
@@ -72,7 +86,7 @@ describe('mor train --dtype', () => {
     const r = await train(quantized, join(root, 'out-f16'), '--dtype', 'q4f16');
     expect(r.code).not.toBe(0);
     expect(r.stderr.trim()).toBe(
-      'error: dtype q4f16 is not yet trainable: its graph computes in float16, and training runs the backward in float32 (use fp32 or q4)',
+      'error: dtype q4f16 is not yet trainable: its graph computes in float16, and training runs the backward in float32 (use fp32, q4 or q8)',
     );
   });
 });

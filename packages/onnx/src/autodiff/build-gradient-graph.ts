@@ -4,6 +4,7 @@ import { opKey } from '../graph/graph-index.js';
 import { autodiffBuilder } from './builder.js';
 import { DECOMPOSABLE } from './decompose.js';
 import { prune } from './prune.js';
+import { viewDynamicQuantizedChains } from './quantized-chains.js';
 import { AutodiffError, describeNode } from './errors.js';
 import { GRADIENT_RULES } from './gradient-rules.js';
 import { isNonDifferentiableOutput } from './no-gradient.js';
@@ -59,14 +60,17 @@ const nodeLabel = (n: NodeProto, i: number) => n.name || `#${i} (${n.output.join
  * loss are differentiated; NO_GRADIENT ops (shape/integer paths) stop the path; several contributions to one
  * tensor are summed; broadcasting is undone once, here. Throws {@link AutodiffError} for an op on the path
  * without a rule (naming op type, domain and node) and for a `wrt` tensor that does not reach the loss.
- * Assumes `graph.node` is topologically sorted, as the ONNX spec requires.
+ * Assumes `graph.node` is topologically sorted, as the ONNX spec requires. Dynamic-quantization chains are walked
+ * as one com.microsoft DynamicQuantizeMatMul each (quantized-chains.ts); `differentiated` lists that view.
  */
 export function buildGradientGraph(graph: GraphProto, options: GradientGraphOptions): GradientGraphResult {
   const { loss, wrt } = options;
   const info = collectStaticInfo(graph);
   const floatType =
     options.floatType ?? (info.elemType(loss) === DataType.DOUBLE ? DataType.DOUBLE : DataType.FLOAT);
-  const forward = [...graph.node];
+  // q8 chains (DynamicQuantizeLinear → MatMulInteger → Cast → Mul) are walked as one node each.
+  const forward = viewDynamicQuantizedChains(graph, graph.node);
+  const nodeCount = graph.node.length;
   const initializerCount = graph.initializer.length;
   const b = autodiffBuilder(graph, options.scope ?? '/grad', options.opset, floatType);
 
@@ -104,7 +108,11 @@ export function buildGradientGraph(graph: GraphProto, options: GradientGraphOpti
     const rule = GRADIENT_RULES.get(opKey(node));
     const context = { opType: node.opType, domain: node.domain || 'ai.onnx', node: nodeLabel(node, k) };
     if (rule === undefined) {
-      const hint = DECOMPOSABLE.has(opKey(node)) ? ' (run decomposeFusedOps first)' : '';
+      const hint = DECOMPOSABLE.has(opKey(node))
+        ? ' (run decomposeFusedOps first)'
+        : opKey(node) === ':MatMulInteger'
+          ? ' (only the dynamic-quantization form DynamicQuantizeLinear → MatMulInteger → Cast → Mul by the scales is trainable)'
+          : '';
       throw new AutodiffError(`no gradient rule for ${where}${hint}`, context);
     }
     const c: GradContext = {
@@ -137,7 +145,7 @@ export function buildGradientGraph(graph: GraphProto, options: GradientGraphOpti
     if (options.addOutputs ?? true) graph.output.push(tensorValueInfo(name, floatType, info.shape(w)));
   }
   prune(graph, {
-    firstNode: forward.length,
+    firstNode: nodeCount,
     firstInitializer: initializerCount,
     keep: new Set(gradients.values()),
   });

@@ -10,7 +10,7 @@ import {
   reduceSumGrad,
   scatterFlat,
 } from './rule-helpers.js';
-import { matmulNBitsGrad } from './quantized-grads.js';
+import { dynamicQuantizeMatMulGrad, matmulNBitsGrad } from './quantized-grads.js';
 
 export type { GradContext, GradientRule } from './rule-context.js';
 
@@ -225,6 +225,8 @@ export const GRADIENT_RULES: ReadonlyMap<string, GradientRule> = new Map<string,
     .concat([
       // Frozen quantized base layers (QLoRA): dx through the dequantized weight, none for the packed data.
       ['com.microsoft:MatMulNBits', { grad: matmulNBitsGrad }],
+      // q8 (and the DynamicQuantizeLinear → MatMulInteger chain, seen as this op): straight-through, see the rule.
+      ['com.microsoft:DynamicQuantizeMatMul', { grad: dynamicQuantizeMatMulGrad, straightThrough: true }],
     ]),
 );
 

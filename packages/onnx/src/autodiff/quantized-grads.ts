@@ -81,3 +81,50 @@ export function matmulNBitsGrad(c: GradContext): (string | null)[] {
   if (nBlocks * blockSize !== k) w = b.op1('Slice', [w, b.i64([0]), b.i64([k]), b.i64([1])]);
   return c.x.map((_, i) => (i === 0 ? b.op1('MatMul', [dy, w]) : null));
 }
+
+/**
+ * com.microsoft DynamicQuantizeMatMul (`Y = q(A) · dequant(B) + bias`: A quantized per tensor at run time to
+ * uint8, B int8/uint8 `[K, N]`, `dequant(B) = (B − B_zp)·B_scale` with scale and zero point scalar or `[N]`), also
+ * the DynamicQuantizeLinear → MatMulInteger → Cast → Mul chain the walker sees as this op (quantized-chains.ts).
+ * Straight-through: dA = dy · dequant(B)ᵀ. The exact derivative of the quantized forward is zero almost everywhere
+ * (rounding) plus a term through the dynamic scale; QLoRA's convention takes the frozen base as the linear map
+ * `x ↦ x·dequant(B)` (the rounding as the identity, the activation's scale as a constant), so the gradient is the
+ * one of the fp32 layer whose weight is the dequantized one. B is read as `[-1, N]` with N from dy at run time,
+ * for the same reason as above: this layer's weight is dequantized only inside its own backward.
+ */
+export function dynamicQuantizeMatMulGrad(c: GradContext): (string | null)[] {
+  const { b } = c;
+  const [, weight, scale, zeroPoint] = c.x;
+  const wType = c.info.elemType(weight!);
+  if (wType !== undefined && wType !== DataType.INT8 && wType !== DataType.UINT8)
+    fail(c, `weight "${weight}" is ${DataType[wType]}, expected INT8 or UINT8`);
+  const wShape = c.info.shape(weight!);
+  if (wShape && wShape.length !== 2)
+    fail(c, `weight "${weight}" has rank ${wShape.length}, expected 2 ([K, N])`);
+  const n = wShape?.[1];
+  for (const t of [scale, zeroPoint]) {
+    const s = t ? c.info.shape(t) : undefined;
+    const size = s?.reduce<number | undefined>(
+      (a, d) => (typeof a === 'number' && typeof d === 'number' ? a * d : undefined),
+      1,
+    );
+    if (
+      s &&
+      (s.length > 1 || (typeof size === 'number' && size !== 1 && typeof n === 'number' && size !== n))
+    )
+      fail(
+        c,
+        `"${t}" has shape [${s.join(', ')}]: expected a scalar or one value per output column ([${n}])`,
+      );
+  }
+  const scaleType = c.info.elemType(scale!);
+  if (scaleType !== undefined && scaleType !== b.floatType)
+    fail(c, `scale of type ${DataType[scaleType]} is not supported yet (the backward runs in float32)`);
+  const dy = c.dy[0]!;
+  const cols = b.op1('Slice', [b.op1('Shape', [dy]), b.i64([-1]), b.i64([Number.MAX_SAFE_INTEGER])]);
+  const view = b.op1('Reshape', [weight!, b.op1('Concat', [b.i64([-1]), cols], { axis: { int: 0 } })]);
+  let w = b.op1('Cast', [view], { to: { int: b.floatType } });
+  if (zeroPoint) w = b.op1('Sub', [w, b.op1('Cast', [zeroPoint], { to: { int: b.floatType } })]);
+  w = b.op1('Mul', [w, scale!]);
+  return c.x.map((_, i) => (i === 0 ? b.op1('MatMul', [dy, b.transpose(w, [1, 0])]) : null));
+}

@@ -31,4 +31,10 @@ export interface GradientRule {
    * need not emit the runtime reduction (e.g. MatMul against a 2-D weight). Default: none.
    */
   exact?: (c: GradContext) => boolean[];
+  /**
+   * The rule is a straight-through estimator, not the derivative of the op (quantized activations: the exact one
+   * is zero almost everywhere), so finite differences cannot check it; its tests compare it with the gradient of
+   * the float op it stands for (test/autodiff/straight-through.test.ts).
+   */
+  straightThrough?: boolean;
 }

@@ -60,7 +60,7 @@ function trainableSuffix(dtype: string): string {
     );
   if (FLOAT16_DTYPES.has(dtype))
     throw new TrainConfigError(
-      `dtype ${dtype} is not yet trainable: its graph computes in float16, and training runs the backward in float32 (use fp32 or q4)`,
+      `dtype ${dtype} is not yet trainable: its graph computes in float16, and training runs the backward in float32 (use fp32, q4 or q8)`,
     );
   return suffix;
 }
@@ -85,7 +85,8 @@ async function trainingGraphFile(dir: string, chosen: string): Promise<string> {
  * Opens a transformers.js model for training: a local directory, or a Hub id whose files are pulled first
  * (node/model-dir-from-hub.ts). The training graph is the file transformers.js loads for `dtype`: `onnx/model.onnx`
  * for fp32 (default; a KV-cache export works too, its past inputs are fed empty by the engine), `model_q4.onnx`
- * for q4 (QLoRA: the 4-bit base stays frozen and quantized). The task comes from `task`, else the config's
+ * for q4 (QLoRA: the 4-bit base stays frozen and quantized), `model_quantized.onnx` for q8 (int8 base, activations
+ * quantized at run time, straight-through gradient). The task comes from `task`, else the config's
  * `architectures`, else causal-lm.
  */
 export async function openTrainingModel(

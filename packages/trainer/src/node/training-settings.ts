@@ -10,7 +10,8 @@ export interface TrainAdapterOptions {
   model: string;
   /**
    * transformers.js dtype of the graph to train through (default fp32: `onnx/model.onnx`); `q4` trains through
-   * `onnx/model_q4.onnx`, its 4-bit base frozen (QLoRA). fp16 and q4f16 are refused (not yet trainable).
+   * `onnx/model_q4.onnx`, its 4-bit base frozen (QLoRA); `q8` through `onnx/model_quantized.onnx` (int8 base,
+   * straight-through gradient past the activation's rounding). fp16 and q4f16 are refused (not yet trainable).
    */
   dtype?: string;
   /** JSONL training data (docs/cli.md "Data rows"). */
