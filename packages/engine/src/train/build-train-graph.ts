@@ -82,8 +82,8 @@ function trainables(model: ModelProto, o: TrainSessionOptions, exposeGates: bool
       gates: [] as string[],
     };
   }
-  if (o.method !== 'mor' && o.method !== 'lora')
-    throw new TrainSetupError(`unknown method "${String(o.method)}": expected mor, lora, full`);
+  if (o.method !== 'mor' && o.method !== 'moelora' && o.method !== 'lora')
+    throw new TrainSetupError(`unknown method "${String(o.method)}": expected mor, moelora, lora, full`);
   if (!o.adapter || o.adapter.kind !== o.method)
     throw new TrainSetupError(
       `method "${o.method}" needs a ${o.method} adapter (got ${o.adapter?.kind ?? 'none'})`,
@@ -100,9 +100,9 @@ function trainables(model: ModelProto, o: TrainSessionOptions, exposeGates: bool
   return { params: new Map<string, HostTensor>(applied.params), tensors, gates: applied.gateOutputs };
 }
 
-/** The adapter's input-dropout probability (MoR config, or PEFT's `lora_dropout`). */
+/** The adapter's input-dropout probability (MoR/MoELoRA config, or PEFT's `lora_dropout`). */
 function dropoutOf(o: TrainSessionOptions): number {
-  if (o.adapter?.kind === 'mor') return o.adapter.config.dropout;
+  if (o.adapter !== undefined && o.adapter.kind !== 'lora') return o.adapter.config.dropout;
   const p = o.adapter?.rawConfig['lora_dropout'];
   return typeof p === 'number' ? p : 0;
 }
@@ -128,8 +128,10 @@ async function build(o: TrainSessionOptions): Promise<TrainGraphs> {
   const graph = model.graph!;
   const opset = opsetVersion(model) ?? DEFAULT_OPSET;
   const layout = prepareModelInputs(graph);
-  const coef = o.routerAuxLossCoef ?? (o.adapter?.kind === 'mor' ? o.adapter.config.routerAuxLossCoef : 0);
-  const hasAuxLoss = o.method === 'mor' && coef > 0;
+  // MoR and MoELoRA both have a router, so both take the load-balancing loss.
+  const routed = o.adapter !== undefined && o.adapter.kind !== 'lora' ? o.adapter : null;
+  const coef = o.routerAuxLossCoef ?? routed?.config.routerAuxLossCoef ?? 0;
+  const hasAuxLoss = routed !== null && o.method === routed.kind && coef > 0;
   const { params, tensors, gates } = trainables(model, o, hasAuxLoss);
   decomposeFusedOps(graph, { opset });
   const common = { logits: 'logits', loss: 'loss', opset };
@@ -144,7 +146,7 @@ async function build(o: TrainSessionOptions): Promise<TrainGraphs> {
   const downProjections = [...tensors].filter(([, t]) => t.tensor === 'A').map(([name]) => name);
   if (p > 0) addAdapterDropout(graph, { downProjections, p, seed: o.dropoutSeed ?? 0, opset });
   graph.output = graph.output.filter((v) => v.name === 'loss' || gates.includes(v.name));
-  const experts = o.adapter?.kind === 'mor' ? o.adapter.config.experts : 0;
+  const experts = routed?.config.experts ?? 0;
   const attentionMask = layout.hasAttentionMask ? 'attention_mask' : undefined;
   const loss = hasAuxLoss
     ? addRouterAuxLoss(graph, { gates, experts, coef, loss: 'loss', attentionMask, opset })

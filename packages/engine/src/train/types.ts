@@ -58,9 +58,9 @@ export interface TrainSessionOptions {
   externalDataThreshold?: number;
   /** `causal-lm` (loss on `logits` [B,T,V] against shifted labels) or `seq-cls` (`logits` [B, num_labels]). */
   task: 'causal-lm' | 'seq-cls';
-  /** What trains: a MoR adapter, a LoRA adapter, or selected base weights (`fullTargets`). */
-  method: 'mor' | 'lora' | 'full';
-  /** Initial adapter weights for `mor` / `lora` (from `@mor/format`); its kind must match `method`. */
+  /** What trains: a MoR, MoELoRA or LoRA adapter, or selected base weights (`fullTargets`). */
+  method: 'mor' | 'moelora' | 'lora' | 'full';
+  /** Initial adapter weights for `mor` / `moelora` / `lora` (from `@mor/format`); its kind must match `method`. */
   adapter?: Adapter;
   /**
    * `full` only: what to train. Each entry is an initializer name, or a module-path suffix (`q_proj`,
