@@ -3,7 +3,7 @@
 //   build-model.mjs <llama|qwen2|gpt2|bert> <outDir> [--hidden N] [--layers N] [--heads N] [--kv-heads N]
 //     [--intermediate N] [--vocab N] [--seed N] [--quantize matmulnbits|dynamic-int8] [--without-kv-cache]
 //     [--conv1d-form matmul|gemm] [--labels A,B,...]
-//     [--form builder [--rotary in-attention|separate] [--quantize q4]]  (llama, qwen2: onnxruntime-genai builder graph)
+//     [--form builder [--rotary in-attention|separate] [--qkv separate|packed] [--quantize q4]]  (llama, qwen2: onnxruntime-genai builder graph)
 //     [--dtypes fp16,q4,q4f16]  (also write onnx/model_fp16.onnx, … from the fp32 graph: see write-dtype.mjs)
 // Needs the package built (`npx tsc -p tsconfig.build.json`).
 import { parseArgs } from 'node:util';
@@ -40,6 +40,7 @@ const { values, positionals } = parseArgs({
     labels: { type: 'string' },
     form: { type: 'string' },
     rotary: { type: 'string' },
+    qkv: { type: 'string' },
     dtypes: { type: 'string' },
   },
 });
@@ -71,6 +72,7 @@ const opts = {
   conv1dForm: values['conv1d-form'],
   labels: values.labels?.split(','),
   rotary: values.rotary,
+  qkv: values.qkv,
 };
 for (const k of Object.keys(opts)) if (opts[k] === undefined) delete opts[k];
 const builderForms = { llama: buildLlamaBuilderForm, qwen2: buildQwen2BuilderForm };

@@ -1,12 +1,5 @@
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
-import {
-  addCausalLmLoss,
-  applyAdapter,
-  buildTrainStep,
-  decomposeFusedOps,
-  opsetVersion,
-  type AdapterInput,
-} from '@mor/onnx';
+import { applyAdapter, type AdapterInput } from '@mor/onnx';
 import { existsSync } from 'node:fs';
 import { ModelProtoSchema } from 'onnx-buf';
 import ort from 'onnxruntime-node';
@@ -14,6 +7,7 @@ import * as ortWeb from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { buildLlamaBuilderForm, randomMorAdapter, type BuiltModel } from '../src/index.js';
 import { decoderForward, maxAbsDiff } from './helpers.js';
+import { sgdStep } from './train-step.js';
 
 // The builder form on the other backends our users run, each against onnxruntime-node's CPU EP: WebGPU through
 // onnxruntime-node (Dawn; SwiftShader where no GPU is present) and WASM through onnxruntime-web in Node (the same
@@ -38,8 +32,6 @@ function webgpuSkipReason(): string | null {
 
 const targets = ['q_proj', 'v_proj', 'o_proj', 'down_proj'];
 const layersOf = (b: BuiltModel) => b.linears.filter((l) => targets.some((t) => l.module.endsWith(`.${t}`)));
-const i64 = (rows: number[][]) =>
-  new ort.Tensor('int64', BigInt64Array.from(rows.flat().map(BigInt)), [rows.length, rows[0]!.length]);
 const batch = [
   [1, 40, 41, 42, 43, 44, 45, 46],
   [1, 90, 91, 92, 93, 94, 95, 96],
@@ -75,45 +67,6 @@ function adaptedBytes(built: BuiltModel, adapter: AdapterInput): Uint8Array {
   const model = fromBinary(ModelProtoSchema, built.onnx);
   applyAdapter(model, adapter);
   return toBinary(ModelProtoSchema, model);
-}
-
-/** One SGD step (lr 0.5) through the decomposed train graph on `ep`: the loss and the updated parameters. */
-async function sgdStep(built: BuiltModel, adapter: AdapterInput, ep: Ep) {
-  const model = fromBinary(ModelProtoSchema, built.onnx);
-  const graph = model.graph!;
-  const opset = opsetVersion(model)!;
-  graph.output = graph.output.filter((o) => o.name === 'logits');
-  const { params } = applyAdapter(model, adapter, { paramsAsInputs: true });
-  decomposeFusedOps(graph, { opset });
-  addCausalLmLoss(graph, { logits: 'logits', loss: 'loss', opset });
-  const step = buildTrainStep(graph, {
-    loss: 'loss',
-    params: [...params.keys()],
-    optimizer: { kind: 'sgd', momentum: 0, weightDecay: 0 },
-    opset,
-  });
-  const s = await open(toBinary(ModelProtoSchema, model), ep);
-  const c = built.cache!;
-  const feeds: Record<string, ort.Tensor> = {
-    input_ids: i64(batch),
-    attention_mask: i64(batch.map((r) => r.map(() => 1))),
-    labels: i64(batch),
-    lr: new ort.Tensor('float32', Float32Array.of(0.5), []),
-  };
-  if (s.inputNames.includes('position_ids')) feeds.position_ids = i64(batch.map((r) => r.map((_, j) => j)));
-  for (let i = 0; i < c.layers; i++)
-    for (const kind of ['key', 'value'])
-      feeds[`past_key_values.${i}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [
-        batch.length,
-        c.kvHeads,
-        0,
-        c.headDim,
-      ]);
-  for (const [name, p] of params) feeds[name] = new ort.Tensor('float32', p.data, p.dims);
-  const out = await s.run(feeds);
-  await s.release();
-  const updated = new Map([...step.params].map(([p, o]) => [p, out[o]!.data as Float32Array]));
-  return { loss: Number((out.loss!.data as Float32Array)[0]), params: updated };
 }
 
 const gpuSkip = webgpuSkipReason();
@@ -154,7 +107,10 @@ describe.each(backends)('the builder form on %s equals the CPU EP', (ep, skip, t
     async (_l, quantize) => {
       const built = buildLlamaBuilderForm({ seed: 21, quantize, accuracyLevel: 0 });
       const adapter = randomMorAdapter(layersOf(built), { targets, r: 2, experts: 2, seed: 8 });
-      const [x, y] = [await sgdStep(built, adapter, 'cpu'), await sgdStep(built, adapter, ep)];
+      const [x, y] = [
+        await sgdStep(built, adapter, batch),
+        await sgdStep(built, adapter, batch, (bytes) => open(bytes, ep)),
+      ];
       expect(Math.abs(x.loss - y.loss)).toBeLessThan(tol);
       for (const [k, v] of x.params) expect(maxAbsDiff(v, y.params.get(k)!), k).toBeLessThan(tol);
     },

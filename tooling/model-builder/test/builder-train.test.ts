@@ -1,12 +1,5 @@
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
-import {
-  addCausalLmLoss,
-  applyAdapter,
-  buildTrainStep,
-  decomposeFusedOps,
-  opsetVersion,
-  type AdapterInput,
-} from '@mor/onnx';
+import { decomposeFusedOps } from '@mor/onnx';
 import { ModelProtoSchema } from 'onnx-buf';
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
@@ -21,6 +14,7 @@ import {
 } from '../src/index.js';
 import { decoderForward, maxAbsDiff } from './helpers.js';
 import { q4Twin } from './q4-twin.js';
+import { maxParamDiff, sgdStep } from './train-step.js';
 
 // Training through the builder form: GroupQueryAttention, RotaryEmbedding and the Skip/SimplifiedLayerNorm chain
 // decomposed into standard ops (packages/onnx autodiff/decompose*.ts), the KV cache fed empty as train graphs do
@@ -28,58 +22,6 @@ import { q4Twin } from './q4-twin.js';
 
 const targets = ['q_proj', 'v_proj', 'o_proj', 'down_proj'];
 const layersOf = (b: BuiltModel) => b.linears.filter((l) => targets.some((t) => l.module.endsWith(`.${t}`)));
-const i64 = (rows: number[][]) =>
-  new ort.Tensor('int64', BigInt64Array.from(rows.flat().map(BigInt)), [rows.length, rows[0]!.length]);
-
-/** One SGD step (lr 0.5) on a causal-LM batch: the loss and the updated adapter parameters. */
-async function sgdStep(
-  built: BuiltModel,
-  adapter: AdapterInput,
-  ids: number[][],
-): Promise<{ loss: number; params: Map<string, Float32Array>; initial: Map<string, Float32Array> }> {
-  const model = fromBinary(ModelProtoSchema, built.onnx);
-  const graph = model.graph!;
-  const opset = opsetVersion(model)!;
-  graph.output = graph.output.filter((o) => o.name === 'logits');
-  const { params } = applyAdapter(model, adapter, { paramsAsInputs: true });
-  decomposeFusedOps(graph, { opset });
-  addCausalLmLoss(graph, { logits: 'logits', loss: 'loss', opset });
-  const step = buildTrainStep(graph, {
-    loss: 'loss',
-    params: [...params.keys()],
-    optimizer: { kind: 'sgd', momentum: 0, weightDecay: 0 },
-    opset,
-  });
-  const s = await ort.InferenceSession.create(toBinary(ModelProtoSchema, model));
-  const c = built.cache!;
-  const feeds: Record<string, ort.Tensor> = {
-    input_ids: i64(ids),
-    attention_mask: i64(ids.map((r) => r.map(() => 1))),
-    labels: i64(ids),
-    lr: new ort.Tensor('float32', Float32Array.of(0.5), []),
-  };
-  if (s.inputNames.includes('position_ids')) feeds.position_ids = i64(ids.map((r) => r.map((_, j) => j)));
-  for (let i = 0; i < c.layers; i++)
-    for (const kind of ['key', 'value'])
-      feeds[`past_key_values.${i}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [
-        ids.length,
-        c.kvHeads,
-        0,
-        c.headDim,
-      ]);
-  for (const [name, p] of params) feeds[name] = new ort.Tensor('float32', p.data, p.dims);
-  const out = await s.run(feeds);
-  await s.release();
-  const updated = new Map([...step.params].map(([p, o]) => [p, out[o]!.data as Float32Array]));
-  const initial = new Map([...params].map(([k, p]) => [k, p.data]));
-  return { loss: Number((out.loss!.data as Float32Array)[0]), params: updated, initial };
-}
-
-function maxParamDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>): number {
-  expect([...b.keys()]).toEqual([...a.keys()]);
-  return Math.max(...[...a].map(([k, v]) => maxAbsDiff(v, b.get(k)!)));
-}
-
 const batch = [
   [1, 40, 41, 42, 43, 44, 45, 46],
   [1, 90, 91, 92, 93, 94, 95, 96],

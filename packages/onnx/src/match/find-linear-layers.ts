@@ -1,7 +1,7 @@
 import { TensorProto_DataType, type ModelProto, type NodeProto, type TensorProto } from 'onnx-buf';
 import { floatAttr, intAttr, intsAttr } from '../graph/attributes.js';
 import { GraphIndex, modelGraph, opKey } from '../graph/graph-index.js';
-import { tensorDims } from '../graph/tensor-data.js';
+import { tensorDims, tensorToInts } from '../graph/tensor-data.js';
 import type { LinearLayer } from './linear-layer.js';
 import { modulePathFromInitializer, modulePathFromNodeName } from './module-path.js';
 
@@ -145,10 +145,57 @@ function integerLayer(index: GraphIndex, node: NodeProto): LinearLayer | undefin
   };
 }
 
+/** The column sizes of q, k and v when `layer`'s output (after its bias) is read as packed QKV; else undefined. */
+function packedQkvSizes(index: GraphIndex, layer: LinearLayer): [number, number, number] | undefined {
+  // Past the bias Add (a float layer's own, or the Add after a MatMulNBits).
+  const value = biasAddAfter(index, layer.output, layer.dOut)?.output[0] ?? layer.output;
+  const users = index.consumersOf(value);
+  if (users.length !== 1 || index.graphOutputs.has(value)) return undefined;
+  const user = users[0]!;
+  const key = opKey(user);
+  if (key === 'com.microsoft:GroupQueryAttention' && user.input[0] === value && !user.input[1]) {
+    const heads = intAttr(user, 'num_heads', 0);
+    const kvHeads = intAttr(user, 'kv_num_heads', 0);
+    const headSize = layer.dOut / (heads + 2 * kvHeads);
+    if (!(heads > 0 && kvHeads > 0 && Number.isInteger(headSize))) return undefined;
+    return [heads * headSize, kvHeads * headSize, kvHeads * headSize];
+  }
+  if (key === ':Split' && user.output.length === 3) {
+    const axis = intAttr(user, 'axis', 0);
+    const sizes = user.input[1] ? index.constantTensor(user.input[1]) : undefined;
+    const s = sizes ? tensorToInts(sizes) : undefined;
+    if ((axis === -1 || axis === 2) && s?.length === 3 && s[0]! + s[1]! + s[2]! === layer.dOut)
+      return s as [number, number, number];
+  }
+  return undefined;
+}
+
+const PACKED_QKV_PARTS = ['q_proj', 'k_proj', 'v_proj'] as const;
+
+/**
+ * onnxruntime-genai's packed `…attn.qkv_proj` (one MatMul for q, k and v; `use_packed_matmul` in its builder):
+ * the three projections Hugging Face has, as {@link LinearLayer}s with a `part`, so adapters trained on the
+ * Hugging Face model (`self_attn.q_proj`) apply to it. The packed layer itself stays a layer too (`qkv_proj`, as
+ * Phi-3 names its own fused module).
+ */
+function packedParts(index: GraphIndex, layer: LinearLayer): LinearLayer[] {
+  if (!layer.modulePath.endsWith('.qkv_proj')) return [];
+  const sizes = packedQkvSizes(index, layer);
+  if (!sizes) return [];
+  const stem = layer.modulePath.slice(0, -'qkv_proj'.length);
+  let offset = 0;
+  return PACKED_QKV_PARTS.map((name, i) => {
+    const part = { packed: layer.modulePath, offset, packedDOut: layer.dOut };
+    offset += sizes[i]!;
+    return { ...layer, modulePath: stem + name, dOut: sizes[i]!, part };
+  });
+}
+
 /**
  * Finds the linear layers of a model's main graph: MatMul/Gemm with a constant weight (direct, via a Transpose,
  * possibly shared, possibly followed by a bias Add), com.microsoft MatMulNBits, and dynamically quantized
- * MatMulInteger. MatMuls between two activations (attention scores, rotary tables) are not layers.
+ * MatMulInteger; a packed q/k/v projection also as its three parts ({@link packedParts}). MatMuls between two
+ * activations (attention scores, rotary tables) are not layers.
  */
 export function findLinearLayers(model: ModelProto): LinearLayer[] {
   const index = new GraphIndex(modelGraph(model));
@@ -159,7 +206,7 @@ export function findLinearLayers(model: ModelProto): LinearLayer[] {
     if (key === ':MatMul' || key === ':Gemm') layer = floatLayer(index, node);
     else if (key === 'com.microsoft:MatMulNBits') layer = nbitsLayer(index, node);
     else if (key === ':MatMulInteger') layer = integerLayer(index, node);
-    if (layer) layers.push(layer);
+    if (layer) layers.push(layer, ...packedParts(index, layer));
   }
   return layers;
 }

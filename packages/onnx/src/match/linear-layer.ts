@@ -44,4 +44,10 @@ export interface LinearLayer {
   dtype: 'float32' | 'float16';
   /** Gemm's `alpha` (1 for other kinds): the layer computes `alpha · x·W'`. */
   alpha: number;
+  /**
+   * Set when this layer is one projection of a packed one: q, k or v of onnxruntime-genai's `attn/qkv_proj`
+   * (read as packed QKV by `GroupQueryAttention`, or split after). It then shares the packed layer's input,
+   * weight, output and nodes, and covers output columns `[offset, offset + dOut)` of `packedDOut`.
+   */
+  part?: { packed: string; offset: number; packedDOut: number };
 }

@@ -62,5 +62,15 @@ export function matchTargets(
     claimed.set(layer, module);
     result.set(module, layer);
   }
+  // A packed layer and one of its parts are the same weights: an adapter may target either, not both.
+  for (const [module, layer] of result) {
+    if (!layer.part) continue;
+    const whole = [...result].find(([, l]) => !l.part && l.output === layer.output);
+    if (whole)
+      throw new LayerMatchError(
+        module,
+        `is part of the packed layer ${layer.part.packed}, which ${whole[0]} adapts too: target one or the other`,
+      );
+  }
   return result;
 }

@@ -20,7 +20,24 @@ function mergeDeltas(
   for (const [module, layer] of layers) assertMergeable(module, layer);
   const index = new GraphIndex(graph);
   const names = new UniqueNames(graph);
-  for (const [module, layer] of layers) addWeightDelta(graph, index, names, module, layer, deltaOf(module));
+  const packed = new Map<string, { module: string; layer: LinearLayer; delta: Float32Array }>();
+  for (const [module, layer] of layers) {
+    if (!layer.part) {
+      addWeightDelta(graph, index, names, module, layer, deltaOf(module));
+      continue;
+    }
+    // Parts of a packed layer (q, k, v of `qkv_proj`): their `[d_out, d_in]` deltas are row blocks of one update.
+    const { packedDOut, offset } = layer.part;
+    let p = packed.get(layer.output);
+    if (!p) {
+      const whole = { ...layer, modulePath: layer.part.packed, dOut: packedDOut };
+      delete whole.part;
+      p = { module, layer: whole, delta: new Float32Array(packedDOut * layer.dIn) };
+      packed.set(layer.output, p);
+    }
+    p.delta.set(deltaOf(module), offset * layer.dIn);
+  }
+  for (const p of packed.values()) addWeightDelta(graph, index, names, p.module, p.layer, p.delta);
   return layers;
 }
 

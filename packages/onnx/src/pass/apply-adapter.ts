@@ -129,81 +129,47 @@ export function applyAdapter(
   const index = new GraphIndex(graph);
   const params = new Map<string, AdapterParam>();
   const gateOutputs: string[] = [];
-  for (const [module, layer] of layers) {
-    const anchor = index.producers.get(layer.output);
-    if (!anchor) throw new GraphError('layer output has no producing node', layer.output);
+  for (const group of groupByOutput(layers)) {
+    const [firstModule, first] = group[0]!;
+    const anchor = index.producers.get(first.output);
+    if (!anchor) throw new GraphError('layer output has no producing node', first.output);
+    // One builder per layer output, so a packed layer's part branches and the Concat joining them are emitted in
+    // order; node names are scoped by the adapter module (or by the packed layer for its parts).
     const b = new GraphBuilder(graph, {
       names,
       opset,
-      scope: `/${prefix}/${module}`,
+      scope: `/${prefix}/${first.part ? first.part.packed : firstModule}`,
       place: { after: anchor },
     });
     const added = graph.initializer.length;
     const foldValues = new Map<string, FoldValue>();
+    const labels = new Map<string, string>();
     const fold = options.foldExperts && adapter.kind !== 'lora';
-    const param = (tensor: string, dims: number[], data: Float32Array) => {
-      if (!fold) return addParam(graph, names, params, asInput, prefix, { module, tensor, dims, data });
-      const name = names.take(`${prefix}.${module}.${tensor}`);
-      foldValues.set(name, { dims, data: Float64Array.from(data) });
-      return name;
-    };
-    const x = castIn(b, layer.input, layer.dtype);
-    let out: BranchValues;
-    if (adapter.kind !== 'lora') {
-      const { r, experts: n } = adapter.config;
-      const router = routing.mode !== 'static';
-      const w = adapter.layers.get(module)!;
-      if (w.r !== r || w.experts !== n)
-        throw new GraphError(`weights have r ${w.r}, N ${w.experts}; config says r ${r}, N ${n}`, module);
-      let p: Parameters<typeof emitMorBranch>[2];
-      if (adapter.kind === 'mor') {
-        const m = adapter.layers.get(module)!;
-        p = {
-          A: param('A', [r, m.dIn], m.A),
-          B: param('B', [m.dOut, r], m.B),
-          omegaA: param('omegaA', [n, r], m.omegaA),
-          omegaB: param('omegaB', [n, m.dOut], m.omegaB),
-          ...(router ? { routerWeight: param('routerWeight', [n, m.dIn], m.routerWeight) } : {}),
-          ...(router && m.routerBias ? { routerBias: param('routerBias', [n], m.routerBias) } : {}),
-        };
-      } else {
-        const m = adapter.layers.get(module)!;
-        p = {
-          kind: 'moelora',
-          A: param('A', [n * r, m.dIn], m.A),
-          B: param('B', [n, m.dOut, r], m.B),
-          routerWeight: param('routerWeight', [n, m.dIn], m.routerWeight),
-          ...(m.routerBias ? { routerBias: param('routerBias', [n], m.routerBias) } : {}),
-        };
-      }
-      out = emitMorBranch(b, x, p, {
-        n,
-        r,
-        scaling: morScaling(adapter.config),
-        routing,
-        // Training differentiates the softmax over N; inference (and opsets the autodiff does not take) spreads
-        // first, one kernel less.
-        softmaxOver: asInput && b.opset >= 13 ? 'experts' : 'copies',
-        separateDownProjection: asInput && !!options.separateDownProjection,
-        exposeGates: !!options.exposeGates,
-      });
-      if (options.exposeGates) {
-        const name = b.op1('Identity', [out.gates!], {}, names.take(`mor_gates.${module}`));
+    const deltas = new Map<string, string>();
+    for (const [module, layer] of group) {
+      const param = (tensor: string, dims: number[], data: Float32Array) => {
+        if (!fold) return addParam(graph, names, params, asInput, prefix, { module, tensor, dims, data });
+        const name = names.take(`${prefix}.${module}.${tensor}`);
+        foldValues.set(name, { dims, data: Float64Array.from(data) });
+        return name;
+      };
+      const out = emitBranch(b, module, layer, param);
+      for (const [v, tensor] of out.products) labels.set(v, `${prefix}.${module}.${tensor}`);
+      deltas.set(module, castOut(b, out.delta, layer.dtype));
+      if (options.exposeGates && out.gates) {
+        const name = b.op1('Identity', [out.gates], {}, names.take(`mor_gates.${module}`));
         graph.output.push(tensorValueInfo(name, TensorProto_DataType.FLOAT));
         gateOutputs.push(name);
       }
-    } else {
-      const w = adapter.layers.get(module)!;
-      const p = { A: param('A', [w.r, w.dIn], w.A), B: param('B', [w.dOut, w.r], w.B) };
-      out = emitLoraBranch(b, x, p, adapter.scaling);
     }
-    // The layer now writes to a fresh value; an Add writes y + delta under the original name.
-    const base = names.take(`${layer.output}_base`);
-    anchor.output[anchor.output.indexOf(layer.output)] = base;
-    b.op1('Add', [base, castOut(b, out.delta, layer.dtype)], {}, layer.output);
+    // The layer now writes to a fresh value; an Add writes y + delta under the original name (a packed layer: the
+    // Concat of its column blocks, each adapted part's block plus its delta).
+    const base = names.take(`${first.output}_base`);
+    anchor.output[anchor.output.indexOf(first.output)] = base;
+    if (!first.part) b.op1('Add', [base, deltas.get(firstModule)!], {}, first.output);
+    else joinPackedParts(b, base, first.output, group, deltas);
     // The inference form: every parameter-only product becomes a constant named `<prefix>.<module>.<tensor>`.
     if (fold) {
-      const labels = new Map([...out.products].map(([v, tensor]) => [v, `${prefix}.${module}.${tensor}`]));
       const folded = foldConstants(graph, b.emitted, {
         values: foldValues,
         added: graph.initializer.slice(added),
@@ -211,12 +177,102 @@ export function applyAdapter(
         names,
       });
       for (const [name, v] of folded) {
+        const module = group.map(([m]) => m).find((m) => name.startsWith(`${prefix}.${m}.`))!;
         const tensor = name.slice(`${prefix}.${module}.`.length);
         params.set(name, { module, tensor, dims: v.dims, data: Float32Array.from(v.data) });
       }
     }
   }
+
+  /** The branch of one adapter module (its delta in float32, its parameter-only products, its gates). */
+  function emitBranch(
+    b: GraphBuilder,
+    module: string,
+    layer: LinearLayer,
+    param: (tensor: string, dims: number[], data: Float32Array) => string,
+  ): BranchValues {
+    const x = castIn(b, layer.input, layer.dtype);
+    if (adapter.kind === 'lora') {
+      const w = adapter.layers.get(module)!;
+      const p = { A: param('A', [w.r, w.dIn], w.A), B: param('B', [w.dOut, w.r], w.B) };
+      return emitLoraBranch(b, x, p, adapter.scaling);
+    }
+    const { r, experts: n } = adapter.config;
+    const router = routing.mode !== 'static';
+    const w = adapter.layers.get(module)!;
+    if (w.r !== r || w.experts !== n)
+      throw new GraphError(`weights have r ${w.r}, N ${w.experts}; config says r ${r}, N ${n}`, module);
+    let p: Parameters<typeof emitMorBranch>[2];
+    if (adapter.kind === 'mor') {
+      const m = adapter.layers.get(module)!;
+      p = {
+        A: param('A', [r, m.dIn], m.A),
+        B: param('B', [m.dOut, r], m.B),
+        omegaA: param('omegaA', [n, r], m.omegaA),
+        omegaB: param('omegaB', [n, m.dOut], m.omegaB),
+        ...(router ? { routerWeight: param('routerWeight', [n, m.dIn], m.routerWeight) } : {}),
+        ...(router && m.routerBias ? { routerBias: param('routerBias', [n], m.routerBias) } : {}),
+      };
+    } else {
+      const m = adapter.layers.get(module)!;
+      p = {
+        kind: 'moelora',
+        A: param('A', [n * r, m.dIn], m.A),
+        B: param('B', [n, m.dOut, r], m.B),
+        routerWeight: param('routerWeight', [n, m.dIn], m.routerWeight),
+        ...(m.routerBias ? { routerBias: param('routerBias', [n], m.routerBias) } : {}),
+      };
+    }
+    return emitMorBranch(b, x, p, {
+      n,
+      r,
+      scaling: morScaling(adapter.config),
+      routing,
+      // Training differentiates the softmax over N; inference (and opsets the autodiff does not take) spreads
+      // first, one kernel less.
+      softmaxOver: asInput && b.opset >= 13 ? 'experts' : 'copies',
+      separateDownProjection: asInput && !!options.separateDownProjection,
+      exposeGates: !!options.exposeGates,
+    });
+  }
   return { model, layers, params, gateOutputs };
+}
+
+/** The matched layers grouped by the value they write: one per layer, the parts of a packed layer together (by offset). */
+function groupByOutput(layers: Map<string, LinearLayer>): Array<Array<[string, LinearLayer]>> {
+  const groups = new Map<string, Array<[string, LinearLayer]>>();
+  for (const entry of layers) {
+    const g = groups.get(entry[1].output);
+    if (g) g.push(entry);
+    else groups.set(entry[1].output, [entry]);
+  }
+  for (const g of groups.values()) g.sort((a, b) => (a[1].part?.offset ?? 0) - (b[1].part?.offset ?? 0));
+  return [...groups.values()];
+}
+
+/**
+ * `out = Concat(column blocks of base)` on the last axis, each adapted part's block with its delta added: the packed
+ * layer's output with q, k and v adapted independently. Blocks no adapter module targets pass through.
+ */
+function joinPackedParts(
+  b: GraphBuilder,
+  base: string,
+  out: string,
+  group: Array<[string, LinearLayer]>,
+  deltas: Map<string, string>,
+): void {
+  const { packedDOut } = group[0]![1].part!;
+  const cuts = [
+    ...new Set([0, ...group.flatMap(([, l]) => [l.part!.offset, l.part!.offset + l.dOut]), packedDOut]),
+  ];
+  cuts.sort((x, y) => x - y);
+  const blocks: string[] = [];
+  for (let i = 0; i + 1 < cuts.length; i++) {
+    const block = b.op1('Slice', [base, b.i64([cuts[i]!]), b.i64([cuts[i + 1]!]), b.i64([-1])]);
+    const owner = group.find(([, l]) => l.part!.offset === cuts[i]);
+    blocks.push(owner ? b.op1('Add', [block, deltas.get(owner[0])!]) : block);
+  }
+  b.op('Concat', blocks, { axis: { int: -1 } }, [out]);
 }
 
 /** Casts to float32 when the layer runs in float16 (the branch always computes in float32). */

@@ -35,6 +35,13 @@ export interface BuilderFormOptions extends Omit<
    * tied table then reads the lm_head's quantized weight). Default true.
    */
   quantizeEmbeddings?: boolean;
+  /**
+   * `packed`: q, k and v as one `/model/layers.N/attn/qkv_proj/MatMul` (weight `[d_in, q + 2·kv]`, biases one
+   * `qkv_proj/Add`) read by `GroupQueryAttention` as packed QKV (no key/value inputs) — what the builder writes
+   * for GQA on CPU, CUDA and WebGPU unless LoRA or `disable_qkv_fusion` is set (`use_packed_matmul`). Needs
+   * rotary `in-attention`. Default `separate`.
+   */
+  qkv?: 'separate' | 'packed';
 }
 
 const B = 'batch_size';
@@ -89,6 +96,13 @@ export function buildBuilderForm(twin: BuiltModel, opts: BuilderFormOptions = {}
     throw new ModelSpecError(`unknown rotary ${String(rotary)}: expected in-attention or separate`, {
       rotary,
     });
+  const qkv = opts.qkv ?? 'separate';
+  if (qkv !== 'separate' && qkv !== 'packed')
+    throw new ModelSpecError(`unknown qkv ${String(qkv)}: expected separate or packed`, { qkv });
+  if (qkv === 'packed' && rotary !== 'in-attention')
+    throw new ModelSpecError('packed qkv needs rotary in-attention (RotaryEmbedding reads q and k apart)', {
+      rotary,
+    });
   const hidden = c['hidden_size'] as number;
   const heads = c['num_attention_heads'] as number;
   const vocab = c['vocab_size'] as number;
@@ -112,10 +126,32 @@ export function buildBuilderForm(twin: BuiltModel, opts: BuilderFormOptions = {}
   const n = new BuilderNodes(g);
   const linears: LinearInfo[] = [];
   const lin = (module: string): TwinLinear => {
-    const l = w.linears.get(module);
+    const l = w.linears.get(module) ?? packedLinear(module);
     if (!l) throw new ModelSpecError(`twin has no linear ${module}`, { module });
     return l;
   };
+  /** `….self_attn.qkv_proj`: the twin's q, k and v weights side by side (columns), biases concatenated. */
+  function packedLinear(module: string): TwinLinear | undefined {
+    if (!module.endsWith('.self_attn.qkv_proj')) return undefined;
+    const base = module.slice(0, -'qkv_proj'.length);
+    const parts = ['q_proj', 'k_proj', 'v_proj'].map((p) => w.linears.get(base + p));
+    if (parts.some((p) => !p)) return undefined;
+    const ps = parts as TwinLinear[];
+    const dIn = ps[0]!.info.dIn;
+    const dOut = ps.reduce((a, p) => a + p.info.dOut, 0);
+    const weight = new Float32Array(dIn * dOut);
+    let col = 0;
+    for (const p of ps) {
+      for (let k = 0; k < dIn; k++)
+        weight.set(p.weight.subarray(k * p.info.dOut, (k + 1) * p.info.dOut), k * dOut + col);
+      col += p.info.dOut;
+    }
+    // One packed bias when any part has one (zeros for the others), as make_packed_add writes it.
+    const bias = ps.some((p) => p.bias)
+      ? Float32Array.from(ps.flatMap((p) => [...(p.bias ?? new Float32Array(p.info.dOut))]))
+      : undefined;
+    return { info: { ...ps[0]!.info, module, dOut }, weight, ...(bias ? { bias } : {}) };
+  }
 
   g.input('input_ids', DType.INT64, [B, S]);
   g.input('attention_mask', DType.INT64, [B, T]);
@@ -270,9 +306,12 @@ export function buildBuilderForm(twin: BuiltModel, opts: BuilderFormOptions = {}
     const hf = `model.layers.${i}`;
     const s = `/model/layers.${i}`;
     const x = norm(i, 'input');
-    let q = matmul(`${hf}.self_attn.q_proj`, `${s}/attn/q_proj`, x);
-    let k = matmul(`${hf}.self_attn.k_proj`, `${s}/attn/k_proj`, x);
-    const v = matmul(`${hf}.self_attn.v_proj`, `${s}/attn/v_proj`, x);
+    const packed = qkv === 'packed';
+    let q = packed
+      ? matmul(`${hf}.self_attn.qkv_proj`, `${s}/attn/qkv_proj`, x)
+      : matmul(`${hf}.self_attn.q_proj`, `${s}/attn/q_proj`, x);
+    let k = packed ? '' : matmul(`${hf}.self_attn.k_proj`, `${s}/attn/k_proj`, x);
+    const v = packed ? '' : matmul(`${hf}.self_attn.v_proj`, `${s}/attn/v_proj`, x);
     if (rotary === 'separate') {
       const rope = (input: string, which: 'q' | 'k') =>
         n.node1(
