@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseSafetensors, serializeSafetensors, tensorToFloat32, type Adapter } from '@mor/format';
 import { loadAdapter, saveAdapter, writeFilesAtomic } from '@mor/format/node';
-import { writeDirAtomic } from '@mor/transformers/node';
+import { DTYPE_SUFFIXES, writeDirAtomic } from '@mor/transformers/node';
 import type { DataPosition } from '../data/data-order.js';
 import type { EvalMetrics } from '../eval/eval-metrics.js';
 import { TrainConfigError } from '../errors.js';
@@ -122,6 +122,23 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   if (full)
     return { adapter: null, params: (await readTensors(join(dir, PARAMS_FILE))).tensors, optimizer, state };
   return { adapter: await loadAdapter(dir), params: null, optimizer, state };
+}
+
+/**
+ * The dtype a resumed run trains through: the checkpoint's (`settings.dtype`, so `--resume` alone picks the file
+ * it was trained on), `asked` when the checkpoint predates the field (default fp32). An `asked` dtype other than
+ * the checkpoint's is refused, naming both files: the adapter was trained against another base.
+ */
+export function resumeDtype(asked: string | undefined, saved: TrainerState['settings'], dir: string): string {
+  const was = saved['dtype'];
+  if (typeof was !== 'string') return asked ?? 'fp32';
+  if (asked !== undefined && asked !== was) {
+    const file = (d: string) => `onnx/model${DTYPE_SUFFIXES[d] ?? `_${d}`}.onnx`;
+    throw new TrainConfigError(
+      `cannot resume from ${dir}: it was trained through dtype ${was} (${file(was)}), not ${asked} (${file(asked)}); drop --dtype to resume on ${was}`,
+    );
+  }
+  return was;
 }
 
 /** Refuses a resume whose result-deciding settings differ from the checkpoint's, naming each difference. */

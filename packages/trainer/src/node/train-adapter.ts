@@ -17,6 +17,7 @@ import {
   checkResumeSettings,
   checkpointDir,
   loadCheckpoint,
+  resumeDtype,
   saveCheckpoint,
   type Checkpoint,
 } from './checkpoint.js';
@@ -155,7 +156,11 @@ async function trainInto(o: TrainAdapterOptions, hooks: TrainAdapterHooks): Prom
   const limit = o.saveTotalLimit;
   if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1))
     throw new TrainConfigError(`save total limit must be an integer ≥ 1, got ${limit}`);
-  const m = await openTrainingModel(o.model, o.task, o.dtype);
+  // The checkpoint first: a resume trains through the file the checkpoint was trained on (its dtype).
+  const checkpoint: Checkpoint | undefined =
+    o.resume !== undefined ? await loadCheckpoint(o.resume) : undefined;
+  const dtype = checkpoint ? resumeDtype(o.dtype, checkpoint.state.settings, o.resume!) : o.dtype;
+  const m = await openTrainingModel(o.model, o.task, dtype);
   const encode = {
     task: m.task,
     tokenizer: m.tokenizer,
@@ -168,12 +173,8 @@ async function trainInto(o: TrainAdapterOptions, hooks: TrainAdapterHooks): Prom
   const batchSize = o.batchSize ?? 8;
   const gradAccum = o.gradAccum ?? 1;
   const totalSteps = o.maxSteps ?? stepsForEpochs(data.rows, batchSize, gradAccum, o.epochs ?? 3);
-  const settings = resultSettings(o, m.task, totalSteps);
-  let checkpoint: Checkpoint | undefined;
-  if (o.resume !== undefined) {
-    checkpoint = await loadCheckpoint(o.resume);
-    checkResumeSettings(checkpoint.state.settings, settings, o.resume);
-  }
+  const settings = resultSettings({ ...o, ...(dtype !== undefined && { dtype }) }, m.task, totalSteps);
+  if (checkpoint) checkResumeSettings(checkpoint.state.settings, settings, o.resume!);
   const adapter = checkpoint ? (checkpoint.adapter ?? undefined) : await startingAdapter(o, m, method);
   // A full-method resume starts from the checkpoint's base weights, written into the graph the session is built from.
   if (checkpoint?.params) {

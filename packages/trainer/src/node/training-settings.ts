@@ -12,6 +12,7 @@ export interface TrainAdapterOptions {
    * transformers.js dtype of the graph to train through (default fp32: `onnx/model.onnx`); `q4` trains through
    * `onnx/model_q4.onnx`, its 4-bit base frozen (QLoRA); `q8` through `onnx/model_quantized.onnx` (int8 base,
    * straight-through gradient past the activation's rounding). fp16 and q4f16 are refused (not yet trainable).
+   * Recorded in checkpoints: with `resume` the default is the checkpoint's dtype, and another one is refused.
    */
   dtype?: string;
   /** JSONL training data (docs/cli.md "Data rows"). */
@@ -149,6 +150,7 @@ export function resultSettings(
   return {
     task,
     method: o.method ?? 'mor',
+    dtype: o.dtype ?? 'fp32',
     optimizer: opt.kind,
     lr: opt.lr,
     weight_decay: opt.weightDecay ?? 0,
