@@ -5,9 +5,9 @@ import { optionalNonNegativeInt, optionalNumber, optionalPositiveInt, optionalSt
 /** The adapter-shape flags `mor init` and `mor train` share (docs/cli.md). */
 export const adapterShapeOptions: readonly OptionSpec[] = [
   { flags: '--targets <a,b,c>', description: "module names to adapt (default: PEFT's for the model type)" },
-  { flags: '--rank <r>', description: 'rank r (default 8)' },
+  { flags: '--rank <r>', description: 'rank r (default 8; MoELoRA: of each expert)' },
   { flags: '--alpha <a>', description: 'scaling numerator alpha (default 2·r)' },
-  { flags: '--experts <n>', description: 'MoR rank experts N (default 4)' },
+  { flags: '--experts <n>', description: 'experts N of MoR or MoELoRA (default 4)' },
   { flags: '--top-k <k>', description: 'route through the k largest router logits (default: dense)' },
   { flags: '--router-bias', description: 'give the router a bias' },
   {

@@ -2,12 +2,14 @@ import {
   DEFAULT_MOR_CONFIG,
   createRng,
   initLoraLayer,
+  initMoeLoraLayer,
   initMorLayer,
   validateMorConfig,
   type LoraLayerWeights,
+  type MoeLoraLayerWeights,
   type MorLayerWeights,
 } from '@mor/core';
-import { createLoraAdapter, createMorAdapter, type Adapter } from '@mor/format';
+import { createLoraAdapter, createMoeLoraAdapter, createMorAdapter, type Adapter } from '@mor/format';
 import { findLinearLayers, type LinearLayer, type ModelProto } from '@mor/onnx';
 import { TrainConfigError } from './errors.js';
 
@@ -21,7 +23,7 @@ export interface InitAdapterForModelOptions {
   rank?: number;
   /** Scaling numerator (default 2·r). */
   alpha?: number;
-  /** MoR experts N (default 4). */
+  /** Experts N of MoR or MoELoRA (default 4). */
   experts?: number;
   /** Top-k routing (default dense). */
   topK?: number | null;
@@ -31,8 +33,11 @@ export interface InitAdapterForModelOptions {
   dropout?: number;
   /** Seed of the init generator (default 0). Layers are drawn in graph order, so a seed reproduces the adapter. */
   seed?: number;
-  /** `mor` (default) or a plain PEFT `lora` adapter of the same rank and targets. */
-  kind?: 'mor' | 'lora';
+  /**
+   * `mor` (default), `moelora` (N independent rank-r LoRAs and MoR's router, mor-spec.md §7) or a plain PEFT
+   * `lora` adapter of the same rank and targets.
+   */
+  kind?: 'mor' | 'moelora' | 'lora';
   /** `task_type` written to adapter_config.json (default `CAUSAL_LM`). */
   taskType?: string;
   /** `base_model_name_or_path` (default null). */
@@ -73,7 +78,8 @@ export function targetLayers(
 
 /**
  * A freshly initialised adapter for a model (mor-spec.md §1 init: A and router kaiming-uniform, B zeros, omegas
- * ones), with one layer per linear layer whose path matches a target. The shapes come from the graph itself.
+ * ones; MoELoRA §7: every A_i kaiming-uniform, B_i zeros), with one layer per linear layer whose path matches a
+ * target. The shapes come from the graph itself.
  *
  * @throws {TrainConfigError} for a target that matches no layer; `MorConfigError` for bad sizes.
  */
@@ -107,6 +113,12 @@ export function initAdapterForModel(options: InitAdapterForModelOptions): Adapte
       taskType,
       baseModel,
     });
+  }
+  if (options.kind === 'moelora') {
+    const moeLayers = new Map<string, MoeLoraLayerWeights>();
+    for (const [path, l] of found)
+      moeLayers.set(path, initMoeLoraLayer({ dIn: l.dIn, dOut: l.dOut, config, rng }));
+    return createMoeLoraAdapter({ config, layers: moeLayers, taskType, baseModel });
   }
   const morLayers = new Map<string, MorLayerWeights>();
   for (const [path, l] of found) morLayers.set(path, initMorLayer({ dIn: l.dIn, dOut: l.dOut, config, rng }));

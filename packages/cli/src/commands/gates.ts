@@ -15,7 +15,7 @@ export const gatesCommand: CommandSpec = {
   summary: 'mean router gate per layer and overall over a data set (the overall mean works as --gate)',
   options: [
     modelOption,
-    { flags: '--adapter <dir>', description: 'MoR adapter directory', required: true },
+    { flags: '--adapter <dir>', description: 'MoR or MoELoRA adapter directory', required: true },
     {
       flags: '--data <file>',
       description: 'JSONL data file (text, prompt/completion, messages or input_ids rows)',

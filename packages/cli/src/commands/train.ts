@@ -32,7 +32,7 @@ function trainOptions(options: Record<string, unknown>): TrainAdapterOptions {
   const set = <K extends keyof TrainAdapterOptions>(key: K, v: TrainAdapterOptions[K] | undefined): void => {
     if (v !== undefined) o[key] = v;
   };
-  set('method', oneOf(options, 'method', '--method', ['mor', 'lora', 'full'] as const));
+  set('method', oneOf(options, 'method', '--method', ['mor', 'moelora', 'lora', 'full'] as const));
   set('optimizer', oneOf(options, 'optimizer', '--optimizer', ['adamw', 'sgd'] as const));
   set('schedule', oneOf(options, 'schedule', '--schedule', ['linear', 'cosine', 'constant'] as const));
   set('init', optionalString(options, 'init'));
@@ -120,7 +120,7 @@ function evalLine(m: EvalMetrics): string {
 }
 
 export const trainCommand: CommandSpec = {
-  summary: 'train a MoR (or LoRA, or full) adapter on a JSONL file',
+  summary: 'train a MoR (or MoELoRA, LoRA, or full) adapter on a JSONL file',
   options: [
     modelOption,
     {
@@ -134,7 +134,7 @@ export const trainCommand: CommandSpec = {
       required: true,
     },
     taskOption,
-    { flags: '--method <method>', description: 'mor (default), lora or full' },
+    { flags: '--method <method>', description: 'mor (default), moelora, lora or full' },
     { flags: '--init <adapter-dir>', description: 'start from this adapter instead of a fresh init' },
     ...adapterShapeOptions,
     { flags: '--optimizer <name>', description: 'adamw (default) or sgd' },

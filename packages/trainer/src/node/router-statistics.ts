@@ -61,8 +61,12 @@ const ROUTER_STATISTICS_OPTIONS = {
 export async function routerStatistics(options: RouterStatisticsOptions): Promise<RouterStatistics> {
   checkOptions('routerStatistics', options, ROUTER_STATISTICS_OPTIONS);
   const adapter = await resolveAdapter(options.adapter);
-  if (adapter.kind !== 'mor')
-    throw new MorInputError('router statistics need a MoR adapter (a LoRA has no router)');
+  if (adapter.kind === 'lora')
+    throw new MorInputError('router statistics need a MoR or MoELoRA adapter (a LoRA has no router)');
+  if (options.saveAs !== undefined && adapter.kind === 'moelora')
+    throw new MorInputError(
+      'saveAs writes a static gate, and a MoELoRA adapter has none (its router is part of it)',
+    );
   if (options.saveAs !== undefined && typeof options.adapter !== 'string') {
     throw new MorInputError('saveAs needs the adapter as a directory path, to write its adapter_config.json');
   }

@@ -91,7 +91,7 @@ function startingAdapter(
   return initAdapterForModel({
     model: m.graph,
     targets,
-    kind: method as 'mor' | 'lora',
+    kind: method as 'mor' | 'moelora' | 'lora',
     ...(o.rank !== undefined ? { rank: o.rank } : {}),
     ...(o.alpha !== undefined ? { alpha: o.alpha } : {}),
     ...(o.experts !== undefined ? { experts: o.experts } : {}),
@@ -149,8 +149,8 @@ export async function trainAdapter(
 /** {@link trainAdapter} holding the lock of `o.out`. */
 async function trainInto(o: TrainAdapterOptions, hooks: TrainAdapterHooks): Promise<TrainAdapterResult> {
   const method = o.method ?? 'mor';
-  if (!['mor', 'lora', 'full'].includes(method))
-    throw new TrainConfigError(`unknown method "${method}": expected mor, lora, full`);
+  if (!['mor', 'moelora', 'lora', 'full'].includes(method))
+    throw new TrainConfigError(`unknown method "${method}": expected mor, moelora, lora, full`);
   if (o.maxSteps !== undefined && o.epochs !== undefined)
     throw new TrainConfigError('give --max-steps or --epochs, not both');
   const limit = o.saveTotalLimit;

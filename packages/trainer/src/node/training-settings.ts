@@ -21,8 +21,8 @@ export interface TrainAdapterOptions {
   out: string;
   /** Default from the model's config (`*ForSequenceClassification` → seq-cls), else causal-lm. */
   task?: TrainTask;
-  /** `mor` (default), `lora` or `full`. */
-  method?: 'mor' | 'lora' | 'full';
+  /** `mor` (default), `moelora`, `lora` or `full`. */
+  method?: 'mor' | 'moelora' | 'lora' | 'full';
   /** Start from this adapter directory instead of a fresh init. */
   init?: string;
   /** Fresh init: target module names (default PEFT's for the model type), rank (8), alpha (2·r), experts (4), top-k, router bias. */

@@ -32,7 +32,7 @@ export function buildTrainingSummary(s: SummaryInput): TrainingSummary {
   for (const [k, v] of Object.entries(s.settings)) if (v !== null) training[k] = v;
   training['steps'] = s.steps;
   training['epochs'] = Math.round(s.epochs * 1000) / 1000;
-  if (s.adapter?.kind === 'mor') {
+  if (s.adapter !== undefined && s.adapter !== null && s.adapter.kind !== 'lora') {
     const c = s.adapter.config;
     Object.assign(training, { r: c.r, alpha: c.alpha, experts: c.experts, targets: c.targets.join(',') });
     if (c.topK !== null) training['top_k'] = c.topK;
