@@ -14,8 +14,11 @@
 // Build the packages first (`npm run build`). PyTorch comes from Debian: `apt-get install -y python3-torch
 // libopenblas0-pthread` (without OpenBLAS torch links the reference BLAS and is 5-7x slower).
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildTrainModel } from './train-lib/model.mjs';
 import { formatReport } from './train-lib/report.mjs';
 import { parseTrainArgs } from './train-lib/args.mjs';
 
@@ -51,10 +54,23 @@ function child(cmd, args, env = {}) {
   return JSON.parse(line.slice('RESULT '.length));
 }
 
+// The model is built here once and read from a file by every worker, as a user's process reads its model: the
+// builder's own garbage (weights as arrays, then encoded: ~4x the model's bytes for a moment) is not training's.
+const modelDir = mkdtempSync(join(tmpdir(), 'mor-bench-train-'));
+process.on('exit', () => rmSync(modelDir, { recursive: true, force: true }));
+const ourVariants = (o.only ?? Object.keys(VARIANTS)).some((v) => !v.startsWith('torch'));
+if (ourVariants) {
+  const built = buildTrainModel(o);
+  writeFileSync(join(modelDir, 'model.onnx'), built.onnx);
+  writeFileSync(join(modelDir, 'linears.json'), JSON.stringify(built.linears));
+}
+
 function node(method) {
   const args = [`${here}train-lib/worker.mjs`, '--method', method, '--device', o.device, '--form', o.form];
+  args.push('--model-dir', modelDir);
   args.push(...common());
   if (o.profile && !method.includes('+')) args.push('--profile', o.profile);
+  if (o.ort !== null) args.push('--ort', o.ort);
   return child(process.execPath, args);
 }
 

@@ -23,13 +23,21 @@ export const TRAIN_DEFAULTS = {
   /** Graph form of the base: `torchscript` (optimum's export) or `builder` (onnxruntime-genai's model builder). */
   form: 'torchscript',
 };
-/** Parses `argv` against {@link TRAIN_DEFAULTS}; `--only a,b` is a list, `--json/--profile/--method/--device/--form` strings. */
+/** Parses `argv` against {@link TRAIN_DEFAULTS}; `--only a,b` is a list, `--json/--profile/--method/--device/--form/--ort` strings. */
 export function parseTrainArgs(argv) {
   const out = parseFlags(argv, TRAIN_DEFAULTS, {
-    strings: ['json', 'profile', 'method', 'device', 'form'],
+    strings: ['json', 'profile', 'method', 'device', 'form', 'ort', 'modelDir'],
     lists: ['only'],
   });
   if (out.steps < 1) throw new Error('--steps must be at least 1');
+  // `--ort '{"enableMemPattern":true}'`: onnxruntime session options over the engine's, to measure them.
+  if (out.ort !== null) {
+    try {
+      out.ortOptions = JSON.parse(out.ort);
+    } catch (error) {
+      throw new Error(`--ort needs a JSON object of session options, got ${out.ort}: ${error.message}`);
+    }
+  }
   if (out.form !== 'torchscript' && out.form !== 'builder')
     throw new Error(`--form must be torchscript or builder, got ${out.form}`);
   return out;

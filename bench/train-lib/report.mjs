@@ -39,6 +39,19 @@ export function formatReport(o, results) {
     `  separate processes, one after the other: step time ${ratio('mor', 'lora', 'stepMs')}×, CPU time ${ratio('mor', 'lora', 'cpuMs')}×`,
     `MoR / LoRA in PyTorch: step time ${ratio('torch-mor', 'torch-lora', 'stepMs')}×, peak memory ${ratio('torch-mor', 'torch-lora', 'peakMB')}×`,
   );
+  const withPhases = Object.values(results).filter((r) => r.phases);
+  if (withPhases.length) {
+    // Every variant ran the same phases: one row each, RSS (and ms) per variant in columns.
+    lines.push('', `| phase | ${withPhases.map((r) => `${r.label} RSS MB / ms`).join(' | ')} |`);
+    lines.push(`|---|${withPhases.map(() => '---').join('|')}|`);
+    for (const [i, { phase }] of withPhases[0].phases.entries())
+      lines.push(
+        `| ${phase} | ${withPhases
+          .map((r) => r.phases[i])
+          .map((p) => (p ? `${f(p.rssMB)} / ${p.ms === null ? '—' : f(p.ms)}` : '—'))
+          .join(' | ')} |`,
+      );
+  }
   for (const r of Object.values(results))
     if (r.profile) {
       const p = r.profile;

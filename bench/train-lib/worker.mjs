@@ -6,28 +6,18 @@ import { readdirSync, renameSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildLlama, buildLlamaBuilderForm } from '@mor/model-builder';
 import { createRng, initLoraLayer, initMorLayer, validateMorConfig } from '@mor/core';
 import { createLoraAdapter, createMorAdapter } from '@mor/format';
 import { TrainSession } from '@mor/engine';
 import { lmBatch, median, parseTrainArgs } from './args.mjs';
 import { processMemory } from './memory.mjs';
+import { readTrainModel } from './model.mjs';
 import { summarizeProfile } from './profile-summary.mjs';
 import { PROJECTIONS, targetLinears } from '../lib/adapters.mjs';
 
 const o = parseTrainArgs(process.argv.slice(2));
-const shape = {
-  hidden: o.hidden,
-  layers: o.layers,
-  heads: o.heads,
-  kvHeads: o.kvHeads,
-  intermediate: o.intermediate,
-  vocab: o.vocab,
-  seed: o.seed,
-};
-// The builder form always has a KV cache (fed empty by the train graph); the TorchScript one is built without.
-const built =
-  o.form === 'builder' ? buildLlamaBuilderForm(shape) : buildLlama({ ...shape, withoutKvCache: true });
+if (!o.modelDir) throw new Error('worker.mjs needs --model-dir (bench/train.mjs writes the model there)');
+const built = readTrainModel(o.modelDir);
 const linears = targetLinears(built);
 const rng = createRng(o.seed + 1);
 const alpha = 2 * o.r;
@@ -58,7 +48,7 @@ const tokens = o.batch * o.seq;
 const ids = BigInt64Array.from({ length: tokens }, () => BigInt(Math.floor(rng.uniform() * o.vocab)));
 const batch = lmBatch(ids, o.batch, o.seq);
 
-const sessionOptions = { intraOpNumThreads: o.threads, interOpNumThreads: 1 };
+const sessionOptions = { intraOpNumThreads: o.threads, interOpNumThreads: 1, ...o.ortOptions };
 let profileDir = null;
 if (o.profile) {
   profileDir = resolve(o.profile);
@@ -69,10 +59,14 @@ if (o.profile) {
   });
 }
 const before = processMemory();
+/** VmRSS after each part of setup and of the run: where the memory goes (bench/README.md, phase table). */
+const phases = [{ phase: 'model bytes', ms: null, rssMB: before.rssMB }];
+const mark = (phase, ms = null) => phases.push({ phase, ms, rssMB: processMemory().rssMB });
 
 async function createSession(method) {
   const t0 = performance.now();
   const session = await TrainSession.create({
+    onSetupPhase: (phase, ms) => mark(phase, ms),
     model: built.onnx,
     task: 'causal-lm',
     method,
@@ -138,7 +132,9 @@ for (let i = 0; i < o.warmup + o.steps; i++) {
   }
   losses.push(step.loss);
   rssStepsMB = Math.max(rssStepsMB, processMemory().rssMB ?? 0);
+  if (i === 0) mark('first step', step.ms);
 }
+mark('steady state', median(times));
 await session.dispose();
 const stepMs = median(times);
 const result = {
@@ -152,6 +148,7 @@ const result = {
   peakMB: processMemory().peakMB,
   rssBeforeMB: before.rssMB,
   rssStepsMB,
+  phases,
 };
 if (profileDir) {
   // onnxruntime writes the trace when the session is released, named <prefix>_<date>.json.

@@ -41,6 +41,7 @@ export {
   type OptimizerSpec,
   type OptimizerState,
   type TrainSessionOptions,
+  type SetupPhase,
   type TrainOrt,
   type HostTensor,
   type StepResult as TrainStepResult,

@@ -123,8 +123,36 @@ export async function buildTrainGraphs(o: TrainSessionOptions): Promise<TrainGra
   }
 }
 
+/** Reports `decode`, `graph` and `encode` times to `o.onSetupPhase`; the graphs' encodings are interleaved with
+ * the graph passes (the eval graph is encoded before the backward is added), so `graph` excludes them. */
+function phaseClock(o: TrainSessionOptions) {
+  const start = performance.now();
+  let decoded = start;
+  let encodeMs = 0;
+  return {
+    decoded: () => {
+      decoded = performance.now();
+      o.onSetupPhase?.('decode', decoded - start);
+    },
+    encode: <T>(f: () => T): T => {
+      const t = performance.now();
+      try {
+        return f();
+      } finally {
+        encodeMs += performance.now() - t;
+      }
+    },
+    done: () => {
+      o.onSetupPhase?.('graph', performance.now() - decoded - encodeMs);
+      o.onSetupPhase?.('encode', encodeMs);
+    },
+  };
+}
+
 async function build(o: TrainSessionOptions): Promise<TrainGraphs> {
+  const clock = phaseClock(o);
   const model = await decodeModel(o.model, o.externalData ? { externalData: o.externalData } : {});
+  clock.decoded();
   const graph = model.graph!;
   const opset = opsetVersion(model) ?? DEFAULT_OPSET;
   const layout = prepareModelInputs(graph);
@@ -138,8 +166,8 @@ async function build(o: TrainSessionOptions): Promise<TrainGraphs> {
   if (o.task === 'causal-lm') addCausalLmLoss(graph, common);
   else if (o.task === 'seq-cls') addClassificationLoss(graph, common);
   else throw new TrainSetupError(`unknown task "${String(o.task)}": expected causal-lm, seq-cls`);
-  const evalModel = withoutDynamicShapes(model, () =>
-    encodeEvalModel(model, o.task, opset, o.externalDataThreshold),
+  const evalModel = clock.encode(() =>
+    withoutDynamicShapes(model, () => encodeEvalModel(model, o.task, opset, o.externalDataThreshold)),
   );
 
   const p = o.method === 'full' ? 0 : dropoutOf(o);
@@ -178,12 +206,17 @@ async function build(o: TrainSessionOptions): Promise<TrainGraphs> {
   }
   const optimizerState = [...step.state.keys()];
   const optState = optimizerState.map((s): [string, number[]] => [s, paramDims.get(step.stateOf.get(s)!)!]);
-  return {
-    downloads: {
+  const [downloads, trainModel] = clock.encode(() => [
+    {
       params: encodeIdentityModel(model, paramDims),
       state: optState.length ? encodeIdentityModel(model, new Map(optState)) : null,
     },
-    trainModel: withoutDynamicShapes(model, () => encodeForSession(model, o.externalDataThreshold)),
+    withoutDynamicShapes(model, () => encodeForSession(model, o.externalDataThreshold)),
+  ]);
+  clock.done();
+  return {
+    downloads,
+    trainModel,
     evalModel,
     layout,
     params,

@@ -6,6 +6,7 @@ export type {
   TrainBatch,
   OptimizerSpec,
   TrainSessionOptions,
+  SetupPhase,
   StepResult,
   EvalResult,
   HostTensor,

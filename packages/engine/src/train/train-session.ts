@@ -59,6 +59,7 @@ export class TrainSession {
     if (graphs.hasAuxLoss) outputs.push('aux_loss');
     if (graphs.hasGradNorm) outputs.push('grad_norm');
     let session: TrainOrtSession;
+    const opened = performance.now();
     try {
       session = await openSessionModel(
         graphs.trainModel,
@@ -69,11 +70,14 @@ export class TrainSession {
     } catch (error) {
       throw explainDeviceFailure(device, error);
     }
+    options.onSetupPhase?.('open', performance.now() - opened);
+    const uploaded = performance.now();
     const dims = new Map([...graphs.params].map(([k, v]) => [k, v.dims]));
     for (const [s, p] of graphs.stateOf) dims.set(s, dims.get(p)!);
     const state = new DeviceState(ort, graphs.carried, dims);
     state.set(graphs.params.keys(), graphs.params);
     state.set(graphs.stateOf.keys());
+    options.onSetupPhase?.('state', performance.now() - uploaded);
     graphs.trainModel = { bytes: new Uint8Array(0), externalData: [] }; // onnxruntime has its own copy
     return new TrainSession(ort, { ...options, device }, graphs, session, state);
   }

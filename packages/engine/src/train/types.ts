@@ -92,7 +92,17 @@ export interface TrainSessionOptions {
    * output locations), which win on conflict.
    */
   sessionOptions?: Record<string, unknown>;
+  /**
+   * Called as each part of `create` ends, with its wall milliseconds: `decode` (the model's bytes parsed),
+   * `graph` (adapter, loss, gradients, optimizer built), `encode` (the train and eval graphs serialized), `open`
+   * (onnxruntime's session created: its graph optimizer, kernels, allocation plan), `state` (parameters and
+   * optimizer state uploaded). For progress displays and for bench/train.mjs, which samples memory there.
+   */
+  onSetupPhase?: (phase: SetupPhase, ms: number) => void;
 }
+
+/** The parts of `TrainSession.create`, in order (see `TrainSessionOptions.onSetupPhase`). */
+export type SetupPhase = 'decode' | 'graph' | 'encode' | 'open' | 'state';
 
 /** What one `step()` reports. */
 export interface StepResult {
