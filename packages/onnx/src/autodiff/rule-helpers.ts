@@ -41,9 +41,12 @@ export function matmulGrad(c: GradContext): (string | null)[] {
       mm(b.unsqueeze(dy, [-2]), swapLast2(c, w, rb)),
       b.op1('Mul', [b.unsqueeze(a, [-1]), b.unsqueeze(dy, [-2])]),
     ];
-  const dA = mm(dy, rb === 2 ? b.op1('Transpose', [w]) : swapLast2(c, w, rb));
   // A 2-D operand is its own flattening: no Flatten (a copy kernel) for parameter-only products.
   const flat = (t: string) => (ra === 2 ? t : b.op1('Flatten', [t], { axis: { int: -1 } }));
+  const dA =
+    rb === 2 && c.info.isInitializer(w)
+      ? frozenWeightInputGrad(c, dy, w, ra, flat)
+      : mm(dy, rb === 2 ? b.op1('Transpose', [w]) : swapLast2(c, w, rb));
   if (rb !== 2) return [dA, mm(swapLast2(c, a, ra), dy)];
   // A tall-thin weight [K, N] (N < K: an adapter's Aᵀ or router Wᵀ) gets dWᵀ = dyᵀ·a then a transpose: MLAS is
   // ~1.3-2× faster producing the wide [N, K] product, and when W is Transpose(P) the two transposes cancel
@@ -52,6 +55,23 @@ export function matmulGrad(c: GradContext): (string | null)[] {
   if (typeof k === 'number' && typeof n === 'number' && n < k)
     return [dA, b.transpose(mm(b.transpose(flat(dy), [1, 0]), flat(a)), [1, 0])];
   return [dA, mm(b.op1('Transpose', [flat(a)]), flat(dy))];
+}
+
+/**
+ * dy·Wᵀ for a constant 2-D W (a frozen base weight) as `Gemm(dy, W, transB=1)` on the flattened batch: no
+ * `Transpose(W)`, which onnxruntime would constant-fold into a transposed copy of every frozen weight (a second
+ * full copy of the model). Gemm reads W in the orientation it is stored in.
+ */
+function frozenWeightInputGrad(
+  c: GradContext,
+  dy: string,
+  w: string,
+  ra: number | undefined,
+  flat: (t: string) => string,
+): string {
+  const { b } = c;
+  const product = b.op1('Gemm', [flat(dy), w], { transB: { int: 1 } });
+  return ra === 2 ? product : b.op1('Reshape', [product, b.op1('Shape', [c.x[0]!])]);
 }
 
 /** Gemm: Y = alpha·A'·B' + beta·C, with A' = transA ? Aᵀ : A (B likewise). Backward is Gemm again. */

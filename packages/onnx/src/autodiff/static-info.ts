@@ -23,6 +23,8 @@ export interface StaticInfo {
   intValues(name: string): StaticDim[] | undefined;
   /** Declared element type (TensorProto.DataType), when declared. */
   elemType(name: string): number | undefined;
+  /** The tensor is an initializer: a constant (a frozen weight, once the trainable ones are graph inputs). */
+  isInitializer(name: string): boolean;
 }
 
 function declared(v: ValueInfoProto): { shape?: StaticDim[]; elem?: number } {
@@ -47,7 +49,9 @@ export function collectStaticInfo(graph: GraphProto): StaticInfo {
     if (d.shape) shapes.set(v.name, d.shape);
     if (d.elem !== undefined) elems.set(v.name, d.elem);
   }
+  const initializers = new Set<string>();
   for (const t of graph.initializer) {
+    initializers.add(t.name);
     shapes.set(t.name, t.dims.map(Number));
     elems.set(t.name, t.dataType);
   }
@@ -57,5 +61,6 @@ export function collectStaticInfo(graph: GraphProto): StaticInfo {
     shape: (n) => shapes.get(n),
     intValues: (n) => values.get(n),
     elemType: (n) => elems.get(n),
+    isInitializer: (n) => initializers.has(n),
   };
 }

@@ -41,6 +41,26 @@ const matmul = (a: number[], b: number[], unknownRank = false): FdCase => ({
   }),
 });
 
+/**
+ * MatMul against a constant 2-D weight (a frozen base weight): dA goes through `Gemm(dy, W, transB=1)` on the
+ * flattened batch, not `Transpose(W)` (rule-helpers.ts `frozenWeightInputGrad`). Float64, as the other cases.
+ */
+const matmulFrozen = (a: number[], k: number, n: number): FdCase => ({
+  op: ':MatMul',
+  label: `MatMul ${JSON.stringify(a)}@frozen [${k},${n}]`,
+  inputs: { a },
+  nodes: [node('MatMul', ['a', 'w'], ['y'])],
+  initializers: [
+    floatTensor(
+      'w',
+      [k, n],
+      Array.from({ length: k * n }, (_, i) => Math.sin(1.7 * i + 0.3)),
+      DataType.DOUBLE,
+    ),
+  ],
+  outputs: ['y'],
+});
+
 const gemm = (transA: number, transB: number, c: number[] | undefined): FdCase => ({
   op: ':Gemm',
   label: `Gemm tA${transA} tB${transB} C${JSON.stringify(c)}`,
@@ -231,6 +251,9 @@ export const FD_CASES: FdCase[] = [
   matmul([3], [2, 3, 4]),
   matmul([2, 2, 3], [2, 3, 4], true),
   matmul([2, 1, 2, 3], [3, 3, 2], true),
+  matmulFrozen([2, 3], 3, 4),
+  matmulFrozen([2, 2, 3], 3, 4),
+  matmulFrozen([2, 1, 2, 5], 5, 2),
   gemm(0, 0, [2, 4]),
   gemm(1, 0, [4]),
   gemm(0, 1, undefined),
