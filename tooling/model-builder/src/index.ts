@@ -36,3 +36,4 @@ export {
 } from './quantize-model.js';
 export { convertFloatType, FLOAT16_MAX, type FloatTypeReport } from './float-type.js';
 export { DERIVED_DTYPES, toDtype, writeDtypeFile, type DerivedDtype } from './dtype-files.js';
+export { builtModelFromExport } from './builder-form/from-export.js';
