@@ -1,5 +1,5 @@
 // `--method moelora` end to end through the mor binary: init sizes N independent rank-r LoRAs from the graph,
-// inspect describes them, train lowers the eval loss and writes a MOELORA adapter with its summary, gates reads
+// inspect describes them, export refuses them, train lowers the eval loss and writes a MOELORA adapter with its summary, gates reads
 // its router, merge refuses it with the reason.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -67,6 +67,19 @@ describe('mor --method moelora', () => {
     expect(human.stdout).toContain('MoELoRA adapter');
     expect(human.stdout).toContain('r=2 per expert');
     expect(human.stdout).toContain('experts         3, dense routing');
+    const exported = await runCli([
+      'export',
+      '--adapter',
+      out,
+      '--to',
+      'peft-lora',
+      '--gate',
+      'uniform',
+      '--out',
+      join(out, '..', 'lora'),
+    ]);
+    expect(exported.code).not.toBe(0);
+    expect(exported.stderr).toContain('is a MoELoRA adapter: it cannot be exported as one LoRA');
   });
 
   it('train lowers the eval loss and writes a MOELORA adapter; gates reads its router; merge is refused', async () => {

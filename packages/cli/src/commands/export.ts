@@ -28,8 +28,14 @@ export const exportCommand: CommandSpec = {
     }
     const dir = requiredString(options, 'adapter');
     const adapter = await loadAdapterDir(dir);
-    if (adapter.kind !== 'mor')
+    if (adapter.kind === 'lora')
       throw new CliError(`${dir} is already a LoRA adapter; only MoR adapters are exported`);
+    if (adapter.kind === 'moelora') {
+      // N independent experts mixed per token: no single rank-r LoRA equals it (only a MoR under a fixed gate is one).
+      throw new CliError(
+        `${dir} is a MoELoRA adapter: it cannot be exported as one LoRA (its router mixes the experts per token); only MoR adapters are exported`,
+      );
+    }
     const spec = optionalString(options, 'gate');
     if (spec === undefined) {
       throw new CliError(
