@@ -24,9 +24,26 @@ const twin = builtModelFromExport(
   new Uint8Array(readFileSync(fixture('tiny-llama-kv/onnx/model.onnx'))),
   config,
 );
+/**
+ * The newest builder's KV-cache declaration: `[batch, kv_heads, past_sequence_length, "kv_cache_dim"]`. Training
+ * feeds the past empty (`[batch, kv_heads, 0, 0]` then), which onnxruntime's Concat accepts (zero-size inputs are
+ * skipped) on CPU and WebGPU alike; the head size the GQA decomposition needs comes from the rotary caches.
+ */
+function symbolicKvCacheDim(built: BuiltModel): BuiltModel {
+  const model = fromBinary(ModelProtoSchema, built.onnx);
+  for (const v of [...model.graph!.input, ...model.graph!.output]) {
+    if (!/^(past_key_values|present)\./.test(v.name) || v.type?.value.case !== 'tensorType') continue;
+    v.type.value.value.shape!.dim[3]!.value = { case: 'dimParam', value: 'kv_cache_dim' };
+  }
+  return { ...built, onnx: toBinary(ModelProtoSchema, model) };
+}
 const forms = [
   ['q, k, v separate', buildBuilderForm(twin, { rotary: 'in-attention' })],
   ['q, k, v packed', buildBuilderForm(twin, { rotary: 'in-attention', qkv: 'packed' })],
+  [
+    'packed, KV cache declared with a symbolic kv_cache_dim',
+    symbolicKvCacheDim(buildBuilderForm(twin, { rotary: 'in-attention', qkv: 'packed' })),
+  ],
 ] as const;
 interface Tensorish {
   shape: number[];
