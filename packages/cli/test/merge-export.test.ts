@@ -1,4 +1,6 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { cp, readFile, readdir } from 'node:fs/promises';
+import { quantizeMatMulsNBits } from '@mor/model-builder';
+import { readModelFile, writeModelFile } from '@mor/onnx/node';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectOk, forward, idsFile, maxDiff, scratch } from './helpers/logits.js';
@@ -88,5 +90,29 @@ describe('merge, export and live adapter agree under a fixed gate (tiny-llama)',
     expect(maxDiff(await forward(merged, ids), await forward(model, ids, '--adapter', lora))).toBeLessThan(
       1e-4,
     );
+  });
+
+  it('into a q4 file: the 4-bit weights stay, the adapter is folded in beside them, logits equal the live adapter’s', async () => {
+    // tiny-llama with its linears as MatMulNBits (model-builder's rewrite), beside the fp32 file.
+    const q = join(await scratch(), 'tiny-llama-q4');
+    await cp(model, q, { recursive: true });
+    const graph = await readModelFile(join(q, 'onnx', 'model.onnx'));
+    quantizeMatMulsNBits(graph);
+    await writeModelFile(join(q, 'onnx', 'model_q4.onnx'), graph);
+    const ids = await idsFile(golden.input_ids);
+    const merged = join(await scratch(), 'merged-q4');
+    const r = await runCli(['merge', '--model', q, '--adapter', mor, '--gate', 'uniform', '--out', merged]);
+    expectOk(r);
+    expect(r.stdout).toMatch(/^merged \d+ modules into onnx\/model\.onnx$/m);
+    expect(r.stdout).toMatch(
+      /^merged (\d+) modules into onnx\/model_q4\.onnx \(\1 with quantized weights: kept quantized, the adapter folded in beside them as a float32 branch\)$/m,
+    );
+    const ops = (await readModelFile(join(merged, 'onnx', 'model_q4.onnx'))).graph!.node.map((n) => n.opType);
+    expect(ops.filter((o) => o === 'MatMulNBits').length).toBe(
+      graph.graph!.node.filter((n) => n.opType === 'MatMulNBits').length,
+    );
+    const live = await forward(q, ids, '--adapter', mor, '--gate', 'uniform', '--dtype', 'q4');
+    expect(maxDiff(await forward(merged, ids, '--dtype', 'q4'), live)).toBeLessThan(1e-4);
+    expect(maxDiff(await forward(q, ids, '--dtype', 'q4'), live)).toBeGreaterThan(1e-3);
   });
 });

@@ -47,5 +47,10 @@ export {
   type ApplyAdapterResult,
   type AdapterParam,
 } from './pass/apply-adapter.js';
-export { mergeStaticGate, mergeLora } from './merge/merge-adapter.js';
+export {
+  mergeStaticGate,
+  mergeLora,
+  MERGED_BRANCH_PREFIX,
+  type MergeOptions,
+} from './merge/merge-adapter.js';
 export * from './autodiff/index.js';

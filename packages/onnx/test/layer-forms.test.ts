@@ -5,6 +5,7 @@ import {
   applyAdapter,
   findLinearLayers,
   floatTensor,
+  mergeLora,
   mergeStaticGate,
   tensorValueInfo,
   type LinearLayer,
@@ -245,15 +246,23 @@ describe.each(Object.entries(forms))('%s', (_label, form) => {
     for (const name of form.untouched ?? []) expect(maxAbsDiff(out[name]!, base[name]!)).toBe(0);
   });
 
-  it('static-gate merge equals the static branch, or is refused for quantized weights', async () => {
+  it('static-gate merge equals the static branch (quantized weights: kept, the branch folded in beside them)', async () => {
     const adapter = adapterFor(form.module, 33);
     const gate = [0.4, 0.1, 0.3, 0.2];
     const merged = form.build();
     if (form.expect.quantized) {
-      expect(() => mergeStaticGate(merged, adapter, gate)).toThrow(new RegExp(`${form.module}.*quantized`));
-      return;
-    }
-    mergeStaticGate(merged, adapter, gate);
+      expect(() => mergeStaticGate(form.build(), adapter, gate, { quantized: 'refuse' })).toThrow(
+        new RegExp(`${form.module}.*quantized`),
+      );
+      const ops = (m: ModelProto) => m.graph!.node.map((n) => n.opType);
+      mergeStaticGate(merged, adapter, gate);
+      // the quantized kernel is still there, reading the same weight; the branch's weights are constants
+      expect(ops(merged).filter((o) => o.startsWith('MatMul'))).toEqual(
+        expect.arrayContaining(ops(form.build()).filter((o) => o.startsWith('MatMul'))),
+      );
+      expect(merged.graph!.input.map((i) => i.name)).toEqual(form.build().graph!.input.map((i) => i.name));
+      expect(merged.graph!.initializer.some((t) => t.name.startsWith(`merged.${form.module}.`))).toBe(true);
+    } else mergeStaticGate(merged, adapter, gate);
     const patched = form.build();
     applyAdapter(patched, adapter, { routing: 'static', gate });
     const a = await outputs(patched, x, form.x);
@@ -263,5 +272,28 @@ describe.each(Object.entries(forms))('%s', (_label, form) => {
     const ref = referenceMorDelta(x, adapter.layers.get(form.module)!, 2, { gate });
     expect(maxAbsDiff(diff(b['y']!, base['y']!), ref)).toBeLessThan(1e-4);
     for (const name of form.untouched ?? []) expect(maxAbsDiff(b[name]!, base[name]!)).toBe(0);
+  });
+
+  it('LoRA merge adds scaling·B·A·x (quantized weights: as a branch beside them)', async () => {
+    const [r, scaling] = [3, 0.75];
+    const [A, B] = [rand(r * D_IN, 41, 0.3), rand(D_OUT * r, 42, 0.3)];
+    const lora = {
+      kind: 'lora' as const,
+      scaling,
+      fanInFanOut: false,
+      layers: new Map([[form.module, { r, dIn: D_IN, dOut: D_OUT, A, B }]]),
+    };
+    const merged = form.build();
+    mergeLora(merged, lora);
+    const [b, base] = [await outputs(merged, x, form.x), await outputs(form.build(), x, form.x)];
+    const rows = x.length / D_IN;
+    const ref = new Float32Array(rows * D_OUT);
+    for (let m = 0; m < rows; m++)
+      for (let k = 0; k < r; k++) {
+        let ax = 0;
+        for (let i = 0; i < D_IN; i++) ax += A[k * D_IN + i]! * x[m * D_IN + i]!;
+        for (let o = 0; o < D_OUT; o++) ref[m * D_OUT + o]! += scaling * B[o * r + k]! * ax;
+      }
+    expect(maxAbsDiff(diff(b['y']!, base['y']!), ref)).toBeLessThan(1e-4);
   });
 });

@@ -42,6 +42,8 @@ describe('mergeAdapterIntoModelDir', () => {
     await cp(fp32, withQuantized, { recursive: true });
     await writeModelDir(join(dir, 'q'), buildLlama({ seed: 11, quantize: 'matmulnbits' }));
     await cp(join(dir, 'q', 'onnx', 'model.onnx'), join(withQuantized, 'onnx', 'model_q4.onnx'));
+    const q8 = buildLlama({ seed: 11, quantize: 'dynamic-int8' }).onnx;
+    await writeFile(join(withQuantized, 'onnx', 'model_quantized.onnx'), q8);
     const layers = built.linears.filter((l) => TARGETS.some((t) => l.module.endsWith(`.${t}`)));
     const { saveAdapter } = await import('@mor/format/node');
     adapter = join(dir, 'adapter');
@@ -51,7 +53,7 @@ describe('mergeAdapterIntoModelDir', () => {
   it('writes a model transformers.js loads, equal to the live adapter under the same gate', async () => {
     const out = join(await scratch(), 'merged');
     const result = await mergeAdapterIntoModelDir({ model: fp32, adapter, gate: [0.7, 0.1, 0.1, 0.1], out });
-    expect(result.files).toEqual([{ file: 'onnx/model.onnx', modules: expect.any(Array) }]);
+    expect(result.files).toEqual([{ file: 'onnx/model.onnx', modules: expect.any(Array), branched: [] }]);
     expect(result.files[0]!.modules).toHaveLength(6);
     expect((await readdir(out)).sort()).toEqual((await readdir(fp32)).sort());
     const live = await logits(fp32, { adapter, gate: '[0.7, 0.1, 0.1, 0.1]' });
@@ -59,21 +61,52 @@ describe('mergeAdapterIntoModelDir', () => {
     expect(maxDiff(await logits(fp32), live)).toBeGreaterThan(1e-3);
   });
 
-  it('refuses a quantized file, naming it and the layer, and writes nothing', async () => {
-    const out = join(await scratch(), 'merged');
-    const error = await mergeAdapterIntoModelDir({
-      model: withQuantized,
-      adapter,
-      gate: 'uniform',
-      out,
-    }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(MergeError);
-    expect((error as Error).message).toMatch(
-      /onnx\/model_q4\.onnx: model\.layers\.\d\.(self_attn|mlp)\.\w+_proj: /,
+  it.each([
+    ['q4', 'onnx/model_q4.onnx', 'MatMulNBits'],
+    ['q8', 'onnx/model_quantized.onnx', 'MatMulInteger'],
+  ] as const)(
+    'into a %s file: the weights stay quantized, the adapter is folded in beside them; logits equal the live adapter’s (1e-4)',
+    async (dtype, file, op) => {
+      const out = join(await scratch(), 'merged');
+      const gate = [0.7, 0.1, 0.1, 0.1];
+      const result = await mergeAdapterIntoModelDir({ model: withQuantized, adapter, gate, out });
+      const entry = result.files.find((f) => f.file === file)!;
+      expect(entry.branched.sort()).toEqual(entry.modules.sort());
+      expect(entry.modules).toHaveLength(6);
+      expect(result.files.find((f) => f.file === 'onnx/model.onnx')!.branched).toEqual([]);
+      const graph = await readModelFile(join(out, file));
+      const source = await readModelFile(join(withQuantized, file));
+      const count = (m: typeof graph) => m.graph!.node.filter((n) => n.opType === op).length;
+      expect(count(graph)).toBe(count(source));
+      expect(graph.graph!.input.map((i) => i.name)).toEqual(source.graph!.input.map((i) => i.name));
+      const at = async (model: string, extra: { adapter?: string; gate?: string } = {}) => {
+        const { model: m } = await loadModel({ model, tokenizer: false, dtype, ...extra });
+        try {
+          return (await forwardLogits(m, golden.input_ids)).data;
+        } finally {
+          await m.dispose();
+        }
+      };
+      const live = await at(withQuantized, { adapter, gate: JSON.stringify(gate) });
+      const d = maxDiff(await at(out), live);
+      console.log(`merged ${dtype} vs live adapter: max |Δlogit| ${d}`);
+      expect(d).toBeLessThan(1e-4);
+      expect(maxDiff(await at(withQuantized), live)).toBeGreaterThan(1e-3);
+    },
+  );
+
+  it('with quantized: refuse, a quantized file is refused naming it and the layer, and nothing is written', async () => {
+    const { mergeStaticGate } = await import('@mor/onnx');
+    const graph = await readModelFile(join(withQuantized, 'onnx', 'model_q4.onnx'));
+    const { loadAdapter } = await import('@mor/format/node');
+    const a = await loadAdapter(adapter);
+    if (a.kind !== 'mor') throw new Error('expected a MoR adapter');
+    expect(() => mergeStaticGate(graph, a, [0.25, 0.25, 0.25, 0.25], { quantized: 'refuse' })).toThrow(
+      MergeError,
     );
-    expect((error as Error).message).toContain('quantized');
-    await expect(readdir(out)).rejects.toThrow();
-    expect((await readdir(join(out, '..'))).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    expect(() => mergeStaticGate(graph, a, [0.25, 0.25, 0.25, 0.25], { quantized: 'refuse' })).toThrow(
+      /model\.layers\.\d\.(self_attn|mlp)\.\w+_proj: its base weight .* is quantized/,
+    );
   });
 
   it('with dtype merges only that file and leaves the other exports out', async () => {

@@ -3,7 +3,8 @@ import { jsonOption, type CommandSpec } from '../command.js';
 import { gateOption, modelOption, optionalString, requiredString } from '../options.js';
 
 export const mergeCommand: CommandSpec = {
-  summary: 'write a complete model directory with the adapter merged into the weights (MoR needs --gate)',
+  summary:
+    'write a complete model directory with the adapter merged into the weights (MoR needs --gate; quantized weights keep their kernels and get the adapter as a folded branch)',
   options: [
     { ...modelOption, description: 'local transformers.js model directory' },
     { flags: '--adapter <dir>', description: 'MoR or PEFT LoRA adapter directory', required: true },
@@ -32,7 +33,13 @@ export const mergeCommand: CommandSpec = {
       out.json(result);
       return;
     }
-    for (const f of result.files) out.line(`merged ${f.modules.length} modules into ${f.file}`);
+    for (const f of result.files) {
+      // Quantized weights are not re-quantized: the adapter goes in beside them as a constant float32 branch.
+      const beside = f.branched.length
+        ? ` (${f.branched.length} with quantized weights: kept quantized, the adapter folded in beside them as a float32 branch)`
+        : '';
+      out.line(`merged ${f.modules.length} modules into ${f.file}${beside}`);
+    }
     out.line(`wrote ${result.out}`);
   },
 };

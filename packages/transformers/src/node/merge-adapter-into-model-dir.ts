@@ -36,23 +36,29 @@ export interface MergeAdapterIntoModelDirOptions {
 /** What {@link mergeAdapterIntoModelDir} wrote. */
 export interface MergeResult {
   out: string;
-  /** Per merged ONNX file (`onnx/model.onnx`, …): the adapter modules merged into it. */
-  files: { file: string; modules: string[] }[];
+  /**
+   * Per merged ONNX file (`onnx/model.onnx`, …): the adapter modules merged into it, and of those the ones whose
+   * base weight is quantized (`onnx/model_q4.onnx`, `model_quantized.onnx`, …): their weight stays quantized and the
+   * adapter is folded in beside it as a constant float32 rank-r branch (exact; see `MergeOptions` of `@mor/onnx`).
+   */
+  files: { file: string; modules: string[]; branched: string[] }[];
 }
 
 /**
  * Writes a complete model directory whose weights carry the adapter: `W' = W + (alpha/r)(B ⊙ M)A` for a MoR
  * adapter under a fixed gate (mor-spec.md §3), `W' = W + scaling·BA` for a LoRA. Every other file of the model
  * (config.json, generation_config.json, tokenizer files, …) is copied unchanged, so transformers.js loads `out`
- * as it loads `model`. fp16 weights stay fp16, shared weights are cloned; a quantized target layer is refused
- * before anything is written. The directory appears all at once (built in a temporary folder beside `out`).
+ * as it loads `model`. fp16 weights stay fp16, shared weights are cloned; a quantized target layer (q4, q8, …) keeps
+ * its quantized weight and gets the adapter as a constant float32 rank-r branch beside it, so the merged file
+ * computes what the live adapter computes under the gate, without re-quantizing. The directory appears all at once
+ * (built in a temporary folder beside `out`).
  *
  * A MoELoRA adapter is refused: its router mixes N full LoRAs per token, so no fixed weight delta equals it,
  * and it has no static gates to merge under.
  *
  * @throws {MorInputError} for a MoELoRA adapter, a MoR adapter without a gate, a gate on a LoRA, or a bad
  *   output path.
- * @throws {MergeError} naming the ONNX file and the layer that cannot be merged (quantized weights).
+ * @throws {MergeError} naming the ONNX file and the layer that cannot be merged.
  */
 const MERGE_OPTIONS = {
   model: true,
@@ -104,8 +110,8 @@ export async function mergeAdapterIntoModelDir(
     );
   }
   const { selected, all } = await listOnnxModelFiles(modelDir, options.dtype);
-  // Read and merge every file before writing: a refusal (quantized layer) must leave nothing behind.
-  const merged: { file: OnnxModelFile; graph: ModelProto; modules: string[] }[] = [];
+  // Read and merge every file before writing: a refusal must leave nothing behind.
+  const merged: { file: OnnxModelFile; graph: ModelProto; modules: string[]; branched: string[] }[] = [];
   for (const file of selected) {
     const path = join(modelDir, 'onnx', file.name);
     options.onProgress?.(`merging into onnx/${file.name}`);
@@ -117,7 +123,12 @@ export async function mergeAdapterIntoModelDir(
       if (e instanceof MergeError) throw new MergeError(`onnx/${file.name}: ${e.module}`, stripPrefix(e));
       throw e;
     }
-    merged.push({ file, graph, modules: [...layers.keys()] });
+    const branched = [...layers].filter(([, l]) => l.quantized).map(([m]) => m);
+    if (branched.length > 0)
+      options.onProgress?.(
+        `onnx/${file.name}: ${branched.length} of ${layers.size} modules have quantized weights: kept quantized, the adapter folded in beside them as a float32 branch`,
+      );
+    merged.push({ file, graph, modules: [...layers.keys()], branched });
   }
   // ONNX weight files are written below; the unselected ones would carry unmerged weights, so they stay out.
   const skip = new Set(all.filter((n) => n.endsWith('.onnx') || /\.onnx_data(_\d+)?$/.test(n)));
@@ -143,7 +154,10 @@ export async function mergeAdapterIntoModelDir(
     },
     { overwrite: options.overwrite ?? false },
   );
-  return { out, files: merged.map((m) => ({ file: `onnx/${m.file.name}`, modules: m.modules })) };
+  return {
+    out,
+    files: merged.map((m) => ({ file: `onnx/${m.file.name}`, modules: m.modules, branched: m.branched })),
+  };
 }
 
 /** A MergeError's message without its "cannot merge into MODULE: " prefix, to re-wrap it with the file name. */
