@@ -4,7 +4,7 @@
 //     [--intermediate N] [--vocab N] [--seed N] [--quantize matmulnbits|dynamic-int8] [--without-kv-cache]
 //     [--conv1d-form matmul|gemm] [--labels A,B,...]
 //     [--form builder [--rotary in-attention|separate] [--qkv separate|packed] [--quantize q4]]  (llama, qwen2: onnxruntime-genai builder graph)
-//     [--dtypes fp16,q4,q4f16]  (also write onnx/model_fp16.onnx, … from the fp32 graph: see write-dtype.mjs)
+//     [--dtypes fp16,q4,q4f16,q8]  (also write onnx/model_fp16.onnx, … from the fp32 graph: see write-dtype.mjs)
 // Needs the package built (`npx tsc -p tsconfig.build.json`).
 import { parseArgs } from 'node:util';
 import {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { decodeModel, encodeModelBytes, type ModelProto } from '@mor/onnx';
 import { convertFloatType } from './float-type.js';
 import { ModelSpecError } from './model-graph.js';
-import { quantizeMatMulsNBits } from './quantize-model.js';
+import { quantizeMatMulsDynamic, quantizeMatMulsNBits } from './quantize-model.js';
 import { writeAtomic } from './write-model-dir.js';
 
 /** The graph forms made from an fp32 `onnx/model.onnx`, by transformers.js dtype, and the file each is. */
@@ -11,16 +11,25 @@ export const DERIVED_DTYPES = {
   fp16: 'model_fp16.onnx',
   q4: 'model_q4.onnx',
   q4f16: 'model_q4f16.onnx',
+  q8: 'model_quantized.onnx',
 } as const;
 export type DerivedDtype = keyof typeof DERIVED_DTYPES;
 
 /**
  * Rewrites an fp32 graph, in place, into the form transformers.js loads for `dtype`: `fp16` every float tensor
  * and activation float16 ({@link convertFloatType}); `q4` every constant-weight MatMul a 4-bit MatMulNBits with
- * float32 scales; `q4f16` the fp16 graph's MatMuls quantized the same way, so scales and activations are float16.
- * Returns a one-line summary.
+ * float32 scales; `q4f16` the fp16 graph's MatMuls quantized the same way, so scales and activations are float16;
+ * `q8` onnxruntime's dynamic quantization as transformers.js writes it ({@link quantizeMatMulsDynamic}: int8
+ * weights, uint8 for builder graphs). Returns a one-line summary.
  */
 export function toDtype(model: ModelProto, dtype: DerivedDtype): string {
+  if (dtype === 'q8') {
+    const q = quantizeMatMulsDynamic(model);
+    if (q.quantized.length === 0)
+      throw new ModelSpecError('no MatMul with a constant 2-D float weight to quantize', { dtype });
+    const type = model.graph!.initializer.find((t) => t.name.endsWith('_quantized'))!.dataType;
+    return `${q.quantized.length} MatMulInteger (${q.elements} weights, ${type === 3 ? 'int8' : 'uint8'}; activations quantized at run time)`;
+  }
   const parts: string[] = [];
   if (dtype !== 'q4') {
     const r = convertFloatType(model, 'float16');

@@ -8,7 +8,9 @@ export { ModelSpecError } from './model-graph.js';
 export {
   dequantizeNBits,
   quantizeInt8,
+  quantizeDynamicWeight,
   quantizeNBits,
+  type DynamicQuantWeight,
   NBITS_BLOCK_SIZE,
   type NBitsWeight,
 } from './quantize.js';
@@ -31,6 +33,8 @@ export {
 export { Q4_BLOCK, dequantizedQ4, quantizeRowsQ4, type Q4Rows } from './builder-form/quantize-q4.js';
 export {
   quantizeMatMulsNBits,
+  quantizeMatMulsDynamic,
+  type DynamicQuantizeOptions,
   type QuantizeModelOptions,
   type QuantizeModelReport,
 } from './quantize-model.js';

@@ -8,8 +8,8 @@ import {
   tensorToFloat32,
   type ModelProto,
 } from '@mor/onnx';
-import { OperatorSetIdProtoSchema, TensorProto_DataType } from 'onnx-buf';
-import { NBITS_BLOCK_SIZE, quantizeNBits } from './quantize.js';
+import { NodeProtoSchema, OperatorSetIdProtoSchema, TensorProto_DataType } from 'onnx-buf';
+import { NBITS_BLOCK_SIZE, quantizeDynamicWeight, quantizeNBits } from './quantize.js';
 
 type Node = NonNullable<ModelProto['graph']>['node'][number];
 
@@ -86,5 +86,101 @@ export function quantizeMatMulsNBits(
   g.initializer = g.initializer.filter((t) => !done.has(t.name) || used.has(t.name));
   if (report.quantized.length > 0 && !model.opsetImport.some((o) => o.domain === 'com.microsoft'))
     model.opsetImport.push(create(OperatorSetIdProtoSchema, { domain: 'com.microsoft', version: 1n }));
+  return report;
+}
+
+/** Options of {@link quantizeMatMulsDynamic}. */
+export interface DynamicQuantizeOptions extends QuantizeModelOptions {
+  /**
+   * Weight type; default transformers.js' choice for q8: `uint8` when the graph has GroupQueryAttention or
+   * MultiHeadAttention (onnxruntime-genai builder graphs), else `int8`.
+   */
+  weightType?: 'int8' | 'uint8';
+  /** One scale and zero point per output column instead of per tensor (`quantize_dynamic(per_channel=True)`). */
+  perChannel?: boolean;
+}
+
+/**
+ * Rewrites, in place, every `MatMul` of the main graph whose B is a 2-D float32 initializer into onnxruntime's
+ * dynamic-quantization form, as `quantize_dynamic` (IntegerOps, `MatMulConstBOnly`) writes it and transformers.js
+ * ships it as `model_quantized.onnx` (dtype q8): `DynamicQuantizeLinear(x)` once per activation (node
+ * `<x>_QuantizeLinear`, outputs `<x>_quantized` / `_scale` / `_zero_point`), `MatMulInteger` (`<node>_quant`) by
+ * `<W>_quantized` with `<W>_zero_point`, `Cast` to float, `Mul` by `<W>_scale · x_scale` (`<node>_quant_scales_mul`)
+ * into the original output (`<node>_quant_output_scale_mul`). Weights by {@link quantizeDynamicWeight}.
+ * transformers.js also quantizes Gather (embedding) tables (int8 + DequantizeLinear); this rewrite leaves them float.
+ *
+ * @throws {GraphError} for a model without a graph.
+ */
+export function quantizeMatMulsDynamic(
+  model: ModelProto,
+  opts: DynamicQuantizeOptions = {},
+): QuantizeModelReport {
+  const g = model.graph;
+  if (!g) throw new GraphError('the model has no graph', 'graph');
+  const attention = g.node.some((n) => ['GroupQueryAttention', 'MultiHeadAttention'].includes(n.opType));
+  const type = opts.weightType ?? (attention ? 'uint8' : 'int8');
+  const dataType = type === 'int8' ? TensorProto_DataType.INT8 : TensorProto_DataType.UINT8;
+  const inits = new Map(g.initializer.map((t) => [t.name, t]));
+  const weights = new Map<string, [string, string, string]>();
+  const activations = new Map<string, [string, string, string]>();
+  const report: QuantizeModelReport = { quantized: [], elements: 0 };
+  const node = (opType: string, name: string, input: string[], output: string[], to?: number) =>
+    create(NodeProtoSchema, {
+      opType,
+      name,
+      input,
+      output,
+      attribute: to === undefined ? [] : [attribute('to', { int: to })],
+    });
+  const out: Node[] = [];
+  for (const n of g.node) {
+    const w = n.opType === 'MatMul' && n.domain === '' ? inits.get(n.input[1] ?? '') : undefined;
+    if (
+      !w ||
+      w.dataType !== TensorProto_DataType.FLOAT ||
+      w.dims.length !== 2 ||
+      (opts.filter && !opts.filter(n, w.name))
+    ) {
+      out.push(n);
+      continue;
+    }
+    const [k, cols] = tensorDims(w) as [number, number];
+    let wq = weights.get(w.name);
+    if (!wq) {
+      const d = quantizeDynamicWeight(tensorToFloat32(w), k, cols, type, opts.perChannel ?? false);
+      const dims = opts.perChannel ? [cols] : [];
+      wq = [`${w.name}_quantized`, `${w.name}_scale`, `${w.name}_zero_point`];
+      const bytes = (a: Int8Array | Uint8Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+      g.initializer.push(
+        rawTensor(wq[0], [k, cols], bytes(d.q), dataType),
+        floatTensor(wq[1], dims, d.scales),
+        rawTensor(wq[2], dims, bytes(d.zeroPoints), dataType),
+      );
+      weights.set(w.name, wq);
+      report.elements += k * cols;
+    }
+    const x = n.input[0]!;
+    let xq = activations.get(x);
+    if (!xq) {
+      xq = [`${x}_quantized`, `${x}_scale`, `${x}_zero_point`];
+      out.push(node('DynamicQuantizeLinear', `${x}_QuantizeLinear`, [x], xq));
+      activations.set(x, xq);
+    }
+    const y = n.output[0]!;
+    const name = `${n.name}_quant`;
+    const acc = `${y}_output_quantized`;
+    const scales = `${name}_scales_mul:0`;
+    out.push(
+      node('MatMulInteger', name, [xq[0], wq[0], xq[2], wq[2]], [acc]),
+      node('Cast', `${acc}_cast`, [acc], [`${acc}_cast_output`], TensorProto_DataType.FLOAT),
+      node('Mul', `${name}_scales_mul`, [xq[1], wq[1]], [scales]),
+      node('Mul', `${name}_output_scale_mul`, [`${acc}_cast_output`, scales], [y]),
+    );
+    report.quantized.push(name);
+  }
+  g.node = out;
+  const used = new Set(g.node.flatMap((x) => x.input));
+  for (const o of g.output) used.add(o.name);
+  g.initializer = g.initializer.filter((t) => !weights.has(t.name) || used.has(t.name));
   return report;
 }

@@ -114,14 +114,66 @@ export function emitMatMulNBits(
   return [node, wName, outputName];
 }
 
+/** A `[K, N]` weight as onnxruntime's dynamic quantization stores it for MatMulInteger. */
+export interface DynamicQuantWeight {
+  /** `[K, N]`, int8 or uint8. */
+  q: Int8Array | Uint8Array;
+  /** One scale for the tensor, or one per output column (`[N]`). */
+  scales: Float32Array;
+  /** Same length as `scales`, in the weight's type. */
+  zeroPoints: Int8Array | Uint8Array;
+}
+
+/**
+ * onnxruntime's `quantize_dynamic` weight quantization (onnx_quantizer.py / quant_utils.py), per tensor or per
+ * output column: `int8` (QInt8, what transformers.js' q8 uses unless the graph has GroupQueryAttention or
+ * MultiHeadAttention) symmetric, `scale = max|w|/127`, zero point 0, values in [−127, 127]; `uint8` (QUInt8)
+ * asymmetric over the range widened to contain 0, `scale = (max − min)/255`, `zp = round(−min/scale)`.
+ */
+export function quantizeDynamicWeight(
+  w: Float32Array,
+  k: number,
+  n: number,
+  type: 'int8' | 'uint8' = 'int8',
+  perChannel = false,
+): DynamicQuantWeight {
+  const groups = perChannel ? n : 1;
+  const scales = new Float32Array(groups);
+  const zeroPoints = type === 'int8' ? new Int8Array(groups) : new Uint8Array(groups);
+  const q = type === 'int8' ? new Int8Array(k * n) : new Uint8Array(k * n);
+  for (let g = 0; g < groups; g++) {
+    const cols = perChannel ? [g] : Array.from({ length: n }, (_, j) => j);
+    let [lo, hi] = [0, 0];
+    for (let r = 0; r < k; r++)
+      for (const j of cols) {
+        const v = w[r * n + j]!;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+    const amax = Math.max(-lo, hi);
+    // float32 scale, quotients and numpy's round-half-to-even: onnxruntime's compute_scale_zp / quantize_nparray.
+    const scale = Math.fround(type === 'int8' ? (amax > 0 ? amax / 127 : 1) : hi > lo ? (hi - lo) / 255 : 1);
+    const zp = type === 'int8' ? 0 : Math.min(255, Math.max(0, roundHalfEven(Math.fround(-lo / scale))));
+    const [qmin, qmax] = type === 'int8' ? [-127, 127] : [0, 255];
+    scales[g] = scale;
+    zeroPoints[g] = zp;
+    for (let r = 0; r < k; r++)
+      for (const j of cols)
+        q[r * n + j] = Math.max(qmin, Math.min(qmax, roundHalfEven(Math.fround(w[r * n + j]! / scale)) + zp));
+  }
+  return { q, scales, zeroPoints };
+}
+
+/** `Math.round` with ties to the even neighbour (numpy's `round`). */
+function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
 /** Symmetric per-tensor int8 quantization (zero point 0), as `quantize_dynamic` does for QInt8 weights. */
 export function quantizeInt8(w: Float32Array): { q: Int8Array; scale: number } {
-  let amax = 0;
-  for (const v of w) amax = Math.max(amax, Math.abs(v));
-  const scale = amax > 0 ? amax / 127 : 1;
-  const q = new Int8Array(w.length);
-  for (let i = 0; i < w.length; i++) q[i] = Math.max(-127, Math.min(127, Math.round(w[i]! / scale)));
-  return { q, scale };
+  const d = quantizeDynamicWeight(w, w.length, 1);
+  return { q: d.q as Int8Array, scale: d.scales[0]! };
 }
 
 /**
@@ -151,8 +203,9 @@ export function emitDynamicInt8MatMul(
   const wzp = g.initializer(`${baseWeightName}_zero_point`, [], Int8Array.of(0));
   const out = outputName;
   const node = `${scope}/MatMul_quant`;
-  const [acc] = b.op('MatMulInteger', [xq!, wq, xzp!, wzp], {}, [`${out}_quantized`], { name: node });
-  const cast = { name: `${node}_output_quantized_cast` };
+  // onnxruntime's names (quantization/operators/matmul.py), as quantizeMatMulsDynamic writes them.
+  const [acc] = b.op('MatMulInteger', [xq!, wq, xzp!, wzp], {}, [`${out}_output_quantized`], { name: node });
+  const cast = { name: `${acc}_cast` };
   const [accF] = b.op('Cast', [acc!], { to: { int: DType.FLOAT } }, [`${acc}_cast_output`], cast);
   const [sc] = b.op('Mul', [xs!, ws], {}, [`${node}_scales_mul:0`], { name: `${node}_scales_mul` });
   b.op('Mul', [accF!, sc!], {}, [out], { name: `${node}_output_scale_mul` });

@@ -1,4 +1,5 @@
-import { buildLlama } from '@mor/model-builder';
+import { buildLlama, buildLlamaBuilderForm, quantizeMatMulsDynamic } from '@mor/model-builder';
+import { decodeModel, encodeModelBytes } from '@mor/onnx';
 import { describe, expect, it } from 'vitest';
 import { TrainSession, type TrainSessionOptions } from '../../src/train/index.js';
 import { maxAdapterDiff, webgpuSkipReason } from './helpers.js';
@@ -70,7 +71,6 @@ const q8Cases = [
 describe('training through a q8 (dynamic int8) base', () => {
   it('the base is int8 MatMulInteger chains; the twin has none', async () => {
     expect(q8.linears.filter((l) => l.form === 'dynamic-int8').length).toBe(14);
-    const { decodeModel } = await import('@mor/onnx');
     const ops = (await decodeModel(q8Twin)).graph!.node.map((n) => n.opType);
     expect(ops).not.toContain('MatMulInteger');
     expect(ops.filter((o) => o === 'DynamicQuantizeLinear').length).toBe(8);
@@ -85,6 +85,24 @@ describe('training through a q8 (dynamic int8) base', () => {
       expect(maxAdapterDiff(q.adapter, f.adapter)).toBeLessThan(1e-5);
     },
   );
+
+  // transformers.js' q8 of an onnxruntime-genai builder graph (GroupQueryAttention): uint8 weights with zero points
+  // (quantizeMatMulsDynamic picks them as transformers.js' quantize.py does), trained through the decomposed GQA.
+  it('builder form (GQA), uint8 weights with zero points: one SGD step equals the twin’s within 1e-5', async () => {
+    const bf = buildLlamaBuilderForm({ hidden: 64, layers: 2, seed: 4 });
+    const model = await decodeModel(bf.onnx);
+    quantizeMatMulsDynamic(model);
+    const types = new Set(
+      model.graph!.initializer.filter((t) => t.name.endsWith('_quantized')).map((t) => t.dataType),
+    );
+    expect([...types]).toEqual([2]); // UINT8
+    const q = encodeModelBytes(model);
+    const o = { method: 'mor', adapter: randomMorAdapter(bf, { r: 2, experts: 2, targets }) } as const;
+    const [a, b] = [await oneStep(q, o), await oneStep(await int8Twin(q), o)];
+    expect(Math.abs(a.loss - b.loss)).toBeLessThan(1e-5);
+    expect(maxAdapterDiff(a.adapter, o.adapter)).toBeGreaterThan(1e-3);
+    expect(maxAdapterDiff(a.adapter, b.adapter)).toBeLessThan(1e-5);
+  });
 
   it('the activation rounding matters: the twin without it is further off than the tolerance', async () => {
     const o = q8Cases[0][1];
