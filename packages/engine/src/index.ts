@@ -37,6 +37,9 @@ export { withSessionRecording, getSessionSource, type SessionSource } from './se
 export {
   TrainSession,
   TrainSetupError,
+  GradScaler,
+  type GradScalerState,
+  type LossScalingOptions,
   type TrainBatch,
   type OptimizerSpec,
   type OptimizerState,

@@ -33,7 +33,7 @@ export interface OrtSessionClass {
 }
 
 /** The element types we create tensors of. */
-export type OrtTensorType = 'float32' | 'int32' | 'int64' | 'bool';
+export type OrtTensorType = 'float32' | 'float16' | 'int32' | 'int64' | 'bool';
 
 /** `Tensor` as a class: built from host data (the data's array type follows `type`). */
 export type OrtTensorClass = new (type: OrtTensorType, data: never, dims: readonly number[]) => OrtTensorLike;

@@ -71,6 +71,9 @@ export function batchFeeds(
   if (layout.hasTokenTypeIds)
     feeds['token_type_ids'] = int64(batch.tokenTypeIds ?? new BigInt64Array(b * t), [b, t]);
   for (const p of layout.past)
-    feeds[p.name] = new ort.Tensor('float32', new Float32Array(0) as never, emptyPastDims(p, b));
+    feeds[p.name] =
+      p.type === 'float16'
+        ? new ort.Tensor('float16', new Uint16Array(0) as never, emptyPastDims(p, b))
+        : new ort.Tensor('float32', new Float32Array(0) as never, emptyPastDims(p, b));
   return feeds;
 }

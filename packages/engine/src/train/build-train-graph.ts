@@ -3,6 +3,7 @@ import {
   addClassificationLoss,
   applyAdapter,
   buildTrainStep,
+  DataType,
   DEFAULT_OPSET,
   decodeModel,
   decomposeFusedOps,
@@ -19,6 +20,8 @@ import { encodeEvalModel } from './eval-outputs.js';
 import { encodeIdentityModel } from './identity-model.js';
 import { makeBaseWeightsTrainable } from './full-targets.js';
 import { ACCUM_INPUTS, addGradientAccumulation } from './grad-accumulation.js';
+import type { LossScalingOptions } from './grad-scaler.js';
+import { addOverflowSkip, scaleLoss } from './loss-scaling.js';
 import { prepareModelInputs, type ModelInputLayout } from './model-inputs.js';
 import { addRouterAuxLoss } from './router-aux-loss.js';
 import { TrainSetupError } from './train-errors.js';
@@ -52,8 +55,16 @@ export interface TrainGraphs {
   hasDropout: boolean;
   hasAuxLoss: boolean;
   hasGradNorm: boolean;
+  /** Dynamic loss scaling's options when it is on: feed `loss_scale`, read `found_inf` (loss-scaling.ts). */
+  lossScaling: LossScalingOptions | null;
   /** Identity models that copy the parameters / the optimizer state to the host (see DeviceState.download). */
   downloads: { params: Uint8Array; state: Uint8Array | null };
+}
+
+/** Loss scaling's options: given, else GradScaler's defaults for a float16 model; null when off. */
+function lossScalingOf(o: TrainSessionOptions, float16: boolean): LossScalingOptions | null {
+  if (o.lossScaling === false) return null;
+  return o.lossScaling ?? (float16 ? {} : null);
 }
 
 function optimizerOf(o: TrainSessionOptions): TrainStepOptions['optimizer'] {
@@ -160,6 +171,17 @@ async function build(o: TrainSessionOptions): Promise<TrainGraphs> {
   const routed = o.adapter !== undefined && o.adapter.kind !== 'lora' ? o.adapter : null;
   const coef = o.routerAuxLossCoef ?? routed?.config.routerAuxLossCoef ?? 0;
   const hasAuxLoss = routed !== null && o.method === routed.kind && coef > 0;
+  // fp16 / q4f16 files: the base computes in float16 (the loss is taken in float32 from a Cast of the logits).
+  const float16Logits = graph.output.some(
+    (v) =>
+      v.name === 'logits' &&
+      v.type?.value.case === 'tensorType' &&
+      v.type.value.value.elemType === DataType.FLOAT16,
+  );
+  if (float16Logits && o.method === 'full')
+    throw new TrainSetupError(
+      'method "full" trains base weights, and this model computes in float16 (an fp16/q4f16 file): train an adapter (mor, lora) on it, or train the fp32 file',
+    );
   const { params, tensors, gates } = trainables(model, o, hasAuxLoss);
   decomposeFusedOps(graph, { opset });
   const common = { logits: 'logits', loss: 'loss', opset };
@@ -180,8 +202,9 @@ async function build(o: TrainSessionOptions): Promise<TrainGraphs> {
     ? addRouterAuxLoss(graph, { gates, experts, coef, loss: 'loss', attentionMask, opset })
     : 'loss';
   const maxGradNorm = o.optimizer.maxGradNorm ?? undefined;
+  const lossScaling = lossScalingOf(o, float16Logits);
   const step = buildTrainStep(graph, {
-    loss,
+    loss: lossScaling ? scaleLoss(graph, loss, opset) : loss,
     params: [...params.keys()],
     optimizer: optimizerOf(o),
     maxGradNorm,
@@ -204,6 +227,7 @@ async function build(o: TrainSessionOptions): Promise<TrainGraphs> {
     accumulators.push(...added.state.keys());
     if (o.outputGradients) gradients = new Map([...gradients].map(([k, g]) => [k, `${g}.micro`]));
   }
+  if (lossScaling) addOverflowSkip(graph, step, opset);
   const optimizerState = [...step.state.keys()];
   const optState = optimizerState.map((s): [string, number[]] => [s, paramDims.get(step.stateOf.get(s)!)!]);
   const [downloads, trainModel] = clock.encode(() => [
@@ -231,6 +255,7 @@ async function build(o: TrainSessionOptions): Promise<TrainGraphs> {
     hasDropout: p > 0,
     hasAuxLoss,
     hasGradNorm: maxGradNorm !== undefined,
+    lossScaling,
   };
 }
 

@@ -69,15 +69,35 @@ export function addGradientAccumulation(
     added.stateOf.set(acc, param);
   }
   // Parameters and optimizer state change only on the updating run.
-  const gated = [...step.params, ...step.state];
-  for (const [input, output] of gated) {
-    // Whatever produces the update (an Identity, a Reshape, one output of a fused optimizer's Split), its value
-    // is renamed and the original name re-made as Where(apply, update, unchanged input).
-    const producer = graph.node.find((n) => n.output.includes(output));
-    if (!producer) throw new Error(`grad accumulation: no node produces ${output}`);
-    const ungated = `${output}__ungated`;
-    producer.output[producer.output.indexOf(output)] = ungated;
-    scope(input, producer).op1('Where', [ACCUM_INPUTS.apply, ungated, input], {}, output);
-  }
+  gateUpdates(graph, step, ACCUM_INPUTS.apply, names, opset, 'accum');
   return added;
+}
+
+/**
+ * Makes every update of `step` (parameters and optimizer state) conditional: where the bool scalar `condition` is
+ * false the output is the unchanged input. Whatever produces an update (an Identity, a Reshape, one output of a
+ * fused optimizer's Split, an earlier gate), its value is renamed and the original name re-made as
+ * `Where(condition, update, input)`, placed right after that producer. Shared by gradient accumulation and loss
+ * scaling's skip-on-overflow (loss-scaling.ts).
+ */
+export function gateUpdates(
+  graph: GraphProto,
+  step: TrainStep,
+  condition: string,
+  names: UniqueNames,
+  opset: number,
+  scope: string,
+): void {
+  for (const [input, output] of [...step.params, ...step.state]) {
+    const producer = graph.node.find((n) => n.output.includes(output));
+    if (!producer) throw new Error(`${scope}: no node produces ${output}`);
+    const ungated = names.take(`${output}__ungated`);
+    producer.output[producer.output.indexOf(output)] = ungated;
+    new GraphBuilder(graph, { names, opset, scope: `/${scope}/${input}`, place: { after: producer } }).op1(
+      'Where',
+      [condition, ungated, input],
+      {},
+      output,
+    );
+  }
 }

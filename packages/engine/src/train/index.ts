@@ -2,6 +2,7 @@
 export { TrainSession } from './train-session.js';
 export { TrainSetupError } from './train-errors.js';
 export { countTargets } from './batch-feeds.js';
+export { GradScaler, type GradScalerState, type LossScalingOptions } from './grad-scaler.js';
 export type {
   TrainBatch,
   OptimizerSpec,

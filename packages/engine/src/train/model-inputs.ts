@@ -6,6 +6,8 @@ export interface PastInput {
   name: string;
   /** Declared dims: numbers, or symbolic names (the first is the batch, the others become 0). */
   dims: (number | string)[];
+  /** Declared element type: float16 in fp16 / q4f16 files, else float32. */
+  type: 'float32' | 'float16';
 }
 
 /** Which inputs the base graph takes besides the parameters, so each batch can be fed. */
@@ -40,7 +42,14 @@ export function prepareModelInputs(graph: GraphProto): ModelInputLayout {
   graph.output = graph.output.filter((o) => o.name === 'logits');
   const past = graph.input
     .filter((i) => i.name.startsWith('past_key_values'))
-    .map((i) => ({ name: i.name, dims: dimsOf(i) }));
+    .map((i) => ({
+      name: i.name,
+      dims: dimsOf(i),
+      type:
+        i.type?.value.case === 'tensorType' && i.type.value.value.elemType === 10 /* FLOAT16 */
+          ? ('float16' as const)
+          : ('float32' as const),
+    }));
   for (const p of past)
     if (p.dims.length === 0)
       throw new TrainSetupError(`KV-cache input "${p.name}" has no declared shape`, { tensor: p.name });

@@ -9,6 +9,8 @@ import { ACCUM_INPUTS, buildTrainGraphs, type TrainGraphs } from './build-train-
 import { DeviceState } from './device-state.js';
 import { trainSessionOptions } from './session-options.js';
 import { TrainSetupError } from './train-errors.js';
+import { GradScaler } from './grad-scaler.js';
+import { FOUND_INF_OUTPUT, LOSS_SCALE_INPUT } from './loss-scaling.js';
 import type {
   EvalResult,
   HostTensor,
@@ -37,6 +39,8 @@ export class TrainSession {
   private micro = { count: 0, weight: 0 };
   private evalSession: TrainOrtSession | null = null;
   private readonly downloads = new Map<string, Promise<TrainOrtSession>>();
+  /** Dynamic loss scaling (float16 models); null when off. */
+  private readonly scaler: GradScaler | null;
 
   private constructor(
     private readonly ort: TrainOrt,
@@ -44,7 +48,9 @@ export class TrainSession {
     private graphs: TrainGraphs,
     private readonly session: TrainOrtSession,
     private readonly state: DeviceState,
-  ) {}
+  ) {
+    this.scaler = graphs.lossScaling ? new GradScaler(graphs.lossScaling) : null;
+  }
 
   /** Builds the graphs and opens the train session on `options.device` (default `cpu`). */
   static async create(options: TrainSessionOptions): Promise<TrainSession> {
@@ -58,6 +64,7 @@ export class TrainSession {
     const outputs = ['loss', ...resident, ...graphs.gradients.values()];
     if (graphs.hasAuxLoss) outputs.push('aux_loss');
     if (graphs.hasGradNorm) outputs.push('grad_norm');
+    if (graphs.lossScaling) outputs.push(FOUND_INF_OUTPUT);
     let session: TrainOrtSession;
     const opened = performance.now();
     try {
@@ -102,6 +109,8 @@ export class TrainSession {
       ...this.state.feeds(g.carried.keys()),
       lr: f32(options.lr),
     };
+    const lossScale = this.scaler?.scale;
+    if (lossScale !== undefined) feeds[LOSS_SCALE_INPUT] = f32(lossScale);
     if (g.scalarInputs.includes('step')) feeds['step'] = f32(this.steps + 1);
     if (g.hasDropout) {
       // Masks follow the micro-batch number, which a resumed session recomputes from the restored step count.
@@ -118,11 +127,18 @@ export class TrainSession {
     }
     const out = await this.session.run(feeds);
     this.state.advance(out);
+    // An overflowed step left parameters and optimizer state as they were (loss-scaling.ts): not counted.
+    const skipped = this.scaler !== null && updated && scalar(out[FOUND_INF_OUTPUT]) !== 0;
     if (updated) {
-      this.steps++;
+      if (!skipped) this.steps++;
+      this.scaler?.update(skipped);
       this.micro = { count: 0, weight: 0 };
     }
     const result: StepResult = { loss: scalar(out['loss']), tokens, updated };
+    if (lossScale !== undefined) {
+      result.lossScale = lossScale;
+      if (skipped) result.skipped = true;
+    }
     if (g.hasAuxLoss) result.auxLoss = scalar(out['aux_loss']);
     if (g.hasGradNorm && updated) result.gradNorm = scalar(out['grad_norm']);
     if (g.gradients.size > 0)

@@ -1,5 +1,6 @@
 import type { Adapter } from '@mor/format';
 import type { OrtModuleLike, OrtSessionLike, OrtTensorLike } from '../ort-types.js';
+import type { LossScalingOptions } from './grad-scaler.js';
 
 /** One (micro-)batch of token rows, all of the same length. */
 export interface TrainBatch {
@@ -87,6 +88,13 @@ export interface TrainSessionOptions {
   /** Also return each step's raw (unclipped, micro-batch) gradients from `step()` — for tests and debugging. */
   outputGradients?: boolean;
   /**
+   * Dynamic loss scaling (grad-scaler.ts, PyTorch's GradScaler): the backward starts from `loss · scale`, the
+   * float32 adapter gradients are unscaled, a step whose gradients overflow is skipped and the scale backs off.
+   * Default: on, with GradScaler's defaults, when the model computes in float16 (its `logits` are float16: fp16 /
+   * q4f16 files); off otherwise. `false` turns it off.
+   */
+  lossScaling?: LossScalingOptions | false;
+  /**
    * Extra onnxruntime session options for the train and eval sessions (`intraOpNumThreads`,
    * `interOpNumThreads`, `enableProfiling`, …), merged over the ones the session sets (execution provider,
    * output locations), which win on conflict.
@@ -116,6 +124,13 @@ export interface StepResult {
   gradNorm?: number;
   /** Whether this call applied an update (false for the first k−1 micro-batches of an accumulation). */
   updated: boolean;
+  /**
+   * With loss scaling: the scale this step's loss was multiplied by, and `skipped` when its gradients overflowed,
+   * so parameters and optimizer state were left as they were (`updated` stays true: the step was taken and
+   * skipped, as GradScaler does; `stepCount` does not advance, so AdamW's bias correction counts applied steps).
+   */
+  lossScale?: number;
+  skipped?: boolean;
   /** Raw gradients by parameter name (with `outputGradients`). */
   gradients?: Record<string, Float32Array>;
 }

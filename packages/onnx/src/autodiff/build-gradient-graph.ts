@@ -1,7 +1,7 @@
 import { TensorProto_DataType as DataType, type GraphProto, type NodeProto } from 'onnx-buf';
 import type { GraphBuilder } from '../graph/graph-builder.js';
 import { opKey } from '../graph/graph-index.js';
-import { autodiffBuilder } from './builder.js';
+import { typedBuilders } from './builder.js';
 import { DECOMPOSABLE } from './decompose.js';
 import { prune } from './prune.js';
 import { viewDynamicQuantizedChains } from './quantized-chains.js';
@@ -11,6 +11,7 @@ import { isNonDifferentiableOutput } from './no-gradient.js';
 import type { GradContext } from './rule-context.js';
 import { collectStaticInfo, type StaticInfo } from './static-info.js';
 import { tensorValueInfo } from '../graph/value-info.js';
+import { computeType } from './elem-types.js';
 import { sumToShape } from './sum-to-shape.js';
 
 /** Options of {@link buildGradientGraph}. */
@@ -72,7 +73,8 @@ export function buildGradientGraph(graph: GraphProto, options: GradientGraphOpti
   const forward = viewDynamicQuantizedChains(graph, graph.node);
   const nodeCount = graph.node.length;
   const initializerCount = graph.initializer.length;
-  const b = autodiffBuilder(graph, options.scope ?? '/grad', options.opset, floatType);
+  const builders = typedBuilders(graph, options.scope ?? '/grad', options.opset, floatType);
+  const b = builders.main;
 
   // Tensors that depend on a wrt tensor through differentiable edges, then those that also reach the loss.
   const fromWrt = new Set(wrt);
@@ -116,7 +118,7 @@ export function buildGradientGraph(graph: GraphProto, options: GradientGraphOpti
       throw new AutodiffError(`no gradient rule for ${where}${hint}`, context);
     }
     const c: GradContext = {
-      b,
+      b: builders.of(computeType(node, info.elemType)),
       node,
       x: [...node.input],
       y: [...node.output],
@@ -133,7 +135,7 @@ export function buildGradientGraph(graph: GraphProto, options: GradientGraphOpti
           `gradient rule for ${where} gives no gradient for its input ${i} "${x}"`,
           context,
         );
-      addGrad(x, rule.broadcast && !exact[i] ? reduceToInput(b, info, node, g, x) : g);
+      addGrad(x, rule.broadcast && !exact[i] ? reduceToInput(c.b, info, node, g, x) : g);
     });
   }
 

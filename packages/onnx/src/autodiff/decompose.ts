@@ -2,7 +2,9 @@ import { TensorProto_DataType as DataType, type GraphProto, type NodeProto } fro
 import { floatAttr, intAttr, stringAttr } from '../graph/attributes.js';
 import type { GraphBuilder } from '../graph/graph-builder.js';
 import { opKey } from '../graph/graph-index.js';
-import { autodiffBuilder } from './builder.js';
+import { typedBuilders } from './builder.js';
+import { computeType } from './elem-types.js';
+import { collectStaticInfo } from './static-info.js';
 import { expandGroupQueryAttention, expandRotaryEmbedding } from './decompose-attention.js';
 import { AutodiffError, describeNode } from './errors.js';
 
@@ -140,7 +142,8 @@ const REPRODUCED_OUTPUTS: Record<string, readonly number[]> = {
  * for primitives only. Mutates `graph`; returns the number of nodes expanded.
  */
 export function decomposeFusedOps(graph: GraphProto, options: DecomposeOptions = {}): number {
-  const b = autodiffBuilder(graph, '/decomposed', options.opset, options.floatType);
+  const builders = typedBuilders(graph, '/decomposed', options.opset, options.floatType);
+  const info = collectStaticInfo(graph); // element types: a float16 node expands with float16 constants
   const original = graph.node;
   const read = new Set(original.flatMap((n) => n.input).concat(graph.output.map((o) => o.name)));
   const result: NodeProto[] = [];
@@ -165,7 +168,7 @@ export function decomposeFusedOps(graph: GraphProto, options: DecomposeOptions =
         );
     });
     graph.node = [];
-    expand(b, node);
+    expand(builders.of(computeType(node, info.elemType)), node);
     result.push(...graph.node);
     count++;
   }

@@ -6,6 +6,7 @@ import {
 } from 'onnx-buf';
 import { intAttr, intsAttr, tensorAttr } from '../graph/attributes.js';
 import { opKey } from '../graph/graph-index.js';
+import { inferElemTypes } from './elem-types.js';
 
 /** One dimension when known statically: a size, or a symbolic name (`batch_size`). */
 export type StaticDim = number | string;
@@ -174,6 +175,7 @@ export function inferShapes(
   let counter = 0;
   for (const node of graph.node) {
     inferNode(node, shapes, elems, values, () => `?${node.output[0] ?? ''}#${counter++}`);
+    inferElemTypes(node, elems);
   }
   return values;
 }

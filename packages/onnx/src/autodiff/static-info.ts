@@ -21,7 +21,7 @@ export interface StaticInfo {
    * of a constant float32 scalar.
    */
   intValues(name: string): StaticDim[] | undefined;
-  /** Declared element type (TensorProto.DataType), when declared. */
+  /** Element type (TensorProto.DataType): declared, or inferred from the inputs (elem-types.ts). */
   elemType(name: string): number | undefined;
   /** The tensor is an initializer: a constant (a frozen weight, once the trainable ones are graph inputs). */
   isInitializer(name: string): boolean;
