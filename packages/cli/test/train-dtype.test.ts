@@ -82,11 +82,11 @@ describe('mor train --dtype', () => {
     );
   });
 
-  it('float16 dtypes are refused with the reason, before any file is read', async () => {
+  it('a float16 dtype the directory lacks is refused like any other (fp16/q4f16 training: float16-dtype.test.ts)', async () => {
     const r = await train(quantized, join(root, 'out-f16'), '--dtype', 'q4f16');
     expect(r.code).not.toBe(0);
     expect(r.stderr.trim()).toBe(
-      'error: dtype q4f16 is not yet trainable: its graph computes in float16, and training runs the backward in float32 (use fp32, q4 or q8)',
+      `error: ${join(quantized, 'onnx', 'model_q4f16.onnx')} is missing: no q4f16 graph to train (this model has dtypes q8, q4; pick one with --dtype)`,
     );
   });
 });

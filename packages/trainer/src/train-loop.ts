@@ -19,6 +19,9 @@ export interface LoopState {
   tokens: number;
   /** Learning rate used for this step. */
   lr: number;
+  /** Float16 models (dynamic loss scaling): the scale of this step, and `skipped` when its gradients overflowed. */
+  lossScale?: number;
+  skipped?: true;
 }
 
 /** Options of {@link runTrainLoop}. */
@@ -88,12 +91,13 @@ export async function runTrainLoop(options: TrainLoopOptions): Promise<TrainLoop
     const lr = learningRate(options.schedule, step);
     let lossSum = 0;
     let tokens = 0;
+    let last: Awaited<ReturnType<TrainSessionLike['step']>> | undefined;
     for (let m = 0; m < gradAccum; m++) {
       const batch = collateBatch(
         order.next(options.batchSize).map((i) => examples[i]!),
         options,
       );
-      const r = await session.step(batch, { lr });
+      const r = (last = await session.step(batch, { lr }));
       lossSum += r.loss * r.tokens;
       tokens += r.tokens;
     }
@@ -108,6 +112,8 @@ export async function runTrainLoop(options: TrainLoopOptions): Promise<TrainLoop
       loss: finalLoss,
       tokens,
       lr,
+      ...(last?.lossScale !== undefined ? { lossScale: last.lossScale } : {}),
+      ...(last?.skipped ? { skipped: true as const } : {}),
     };
     options.onStep?.(state);
     const every = options.saveEvery ?? 0;

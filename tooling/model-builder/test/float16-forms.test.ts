@@ -17,8 +17,8 @@ import { decode, installModel, tempModelRoot } from './helpers.js';
 import { q4Twin } from './q4-twin.js';
 
 // The fp16 and q4f16 forms against their float32 twins: the same graph with the float16-rounded weights (and, for
-// q4f16, the MatMulNBits weights dequantized from the op definition). onnxruntime-node's CPU EP runs every op of
-// these graphs in float16 (the probe in docs/architecture.md, "Float16 forms"), so all of this runs here.
+// q4f16, the MatMulNBits weights dequantized from the op definition). onnxruntime-node's CPU EP runs these graphs
+// (docs/architecture.md, "Float16 forms", says which of its kernels compute in float16), so all of this runs here.
 
 const fp32 = buildLlama({ seed: 7, layers: 2 });
 const form = (dtype: 'fp16' | 'q4f16'): ModelProto => {

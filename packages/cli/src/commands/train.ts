@@ -45,6 +45,7 @@ function trainOptions(options: Record<string, unknown>): TrainAdapterOptions {
   set('epochs', optionalPositiveInt(options, 'epochs', '--epochs'));
   set('device', optionalString(options, 'device'));
   set('dtype', optionalString(options, 'dtype'));
+  set('lossScale', optionalNumber(options, 'lossScale', '--loss-scale'));
   set('evalData', optionalString(options, 'evalData'));
   set('saveEvery', optionalPositiveInt(options, 'saveEvery', '--save-every'));
   set('saveTotalLimit', optionalPositiveInt(options, 'saveTotalLimit', '--save-total-limit'));
@@ -150,6 +151,10 @@ export const trainCommand: CommandSpec = {
     maxLengthOption,
     deviceOption,
     dtypeOption,
+    {
+      flags: '--loss-scale <s>',
+      description: 'initial dynamic loss scale for fp16/q4f16 models (default 65536, as PyTorch GradScaler)',
+    },
     { flags: '--eval-data <file.jsonl>', description: 'held-out rows scored before and after training' },
     { flags: '--save-every <n>', description: 'write OUT/checkpoint-STEP every n steps' },
     {

@@ -38,12 +38,6 @@ function intOrNull(v: unknown): number | null {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : null;
 }
 
-/**
- * dtypes whose graphs compute in float16: the backward and the adapter run in float32, so these are refused with
- * the reason until fp16 training (loss scaling) lands.
- */
-const FLOAT16_DTYPES = new Set(['fp16', 'q4f16', 'q2f16', 'q1f16']);
-
 /** The transformers.js dtypes whose `onnx/model{suffix}.onnx` is among `files`. */
 export function dtypesOf(files: readonly string[]): string[] {
   return Object.entries(DTYPE_SUFFIXES)
@@ -51,16 +45,12 @@ export function dtypesOf(files: readonly string[]): string[] {
     .map(([dtype]) => dtype);
 }
 
-/** The file suffix of a trainable transformers.js dtype; an unknown or float16 dtype is refused in one line. */
+/** The file suffix of a transformers.js dtype; an unknown dtype is refused in one line. */
 function trainableSuffix(dtype: string): string {
   const suffix = DTYPE_SUFFIXES[dtype];
   if (suffix === undefined)
     throw new TrainConfigError(
       `unknown dtype "${dtype}": expected one of ${Object.keys(DTYPE_SUFFIXES).join(', ')}`,
-    );
-  if (FLOAT16_DTYPES.has(dtype))
-    throw new TrainConfigError(
-      `dtype ${dtype} is not yet trainable: its graph computes in float16, and training runs the backward in float32 (use fp32, q4 or q8)`,
     );
   return suffix;
 }
@@ -86,7 +76,9 @@ async function trainingGraphFile(dir: string, chosen: string): Promise<string> {
  * (node/model-dir-from-hub.ts). The training graph is the file transformers.js loads for `dtype`: `onnx/model.onnx`
  * for fp32 (default; a KV-cache export works too, its past inputs are fed empty by the engine), `model_q4.onnx`
  * for q4 (QLoRA: the 4-bit base stays frozen and quantized), `model_quantized.onnx` for q8 (int8 base, activations
- * quantized at run time, straight-through gradient). The task comes from `task`, else the config's
+ * quantized at run time, straight-through gradient), `model_fp16.onnx` / `model_q4f16.onnx` for fp16 / q4f16 (a
+ * float16 base: its forward and backward in float16, the loss and the adapter in float32, dynamic loss scaling:
+ * @mor/engine grad-scaler.ts). The task comes from `task`, else the config's
  * `architectures`, else causal-lm.
  */
 export async function openTrainingModel(

@@ -194,6 +194,7 @@ async function trainInto(o: TrainAdapterOptions, hooks: TrainAdapterHooks): Prom
     optimizer,
     gradAccum,
     dropoutSeed: o.seed ?? 0,
+    ...(o.lossScale !== undefined ? { lossScaling: { initScale: o.lossScale } } : {}),
     ...(method === 'full' ? { fullTargets: o.targets ?? allLinearLeaves(m) } : {}),
     ...(o.device !== undefined ? { device: o.device as TrainSessionOptions['device'] } : {}),
   });
@@ -226,7 +227,13 @@ async function trainInto(o: TrainAdapterOptions, hooks: TrainAdapterHooks): Prom
       shuffle: o.shuffle ?? true,
       seed: o.seed ?? 0,
       ...(checkpoint ? { resume: { step: checkpoint.state.step, data: checkpoint.state.data } } : {}),
-      ...(hooks.onStep ? { onStep: hooks.onStep } : {}),
+      onStep: (s) => {
+        if (s.skipped)
+          hooks.onLog?.(
+            `step ${s.step}: float16 gradients overflowed at loss scale ${s.lossScale}; update skipped, scale halved`,
+          );
+        hooks.onStep?.(s);
+      },
       ...(o.saveEvery !== undefined ? { saveEvery: o.saveEvery } : {}),
       onCheckpoint: async (s) => {
         const dir = checkpointDir(o.out, s.step);

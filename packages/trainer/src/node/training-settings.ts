@@ -11,10 +11,16 @@ export interface TrainAdapterOptions {
   /**
    * transformers.js dtype of the graph to train through (default fp32: `onnx/model.onnx`); `q4` trains through
    * `onnx/model_q4.onnx`, its 4-bit base frozen (QLoRA); `q8` through `onnx/model_quantized.onnx` (int8 base,
-   * straight-through gradient past the activation's rounding). fp16 and q4f16 are refused (not yet trainable).
+   * straight-through gradient past the activation's rounding); `fp16` / `q4f16` through `model_fp16.onnx` /
+   * `model_q4f16.onnx` (float16 base, float32 loss and adapter, dynamic loss scaling as PyTorch's GradScaler).
    * Recorded in checkpoints: with `resume` the default is the checkpoint's dtype, and another one is refused.
    */
   dtype?: string;
+  /**
+   * Initial loss scale of the dynamic loss scaling float16 models train with (fp16 / q4f16; default 2^16, as
+   * PyTorch's GradScaler): a step whose float16 gradients overflow is skipped and the scale halves.
+   */
+  lossScale?: number;
   /** JSONL training data (docs/cli.md "Data rows"). */
   data: string;
   /** Output directory: the adapter, training_summary.json and `checkpoint-STEP/` folders. */
@@ -108,6 +114,7 @@ export const TRAIN_ADAPTER_OPTIONS = {
   saveTotalLimit: true,
   resume: true,
   dtype: true,
+  lossScale: true,
 } satisfies OptionNames<TrainAdapterOptions>;
 
 /** The resolved optimizer for the session. */
