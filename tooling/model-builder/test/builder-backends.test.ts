@@ -1,11 +1,10 @@
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { applyAdapter, type AdapterInput } from '@mor/onnx';
-import { existsSync } from 'node:fs';
 import { ModelProtoSchema } from 'onnx-buf';
 import ort from 'onnxruntime-node';
-import * as ortWeb from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { buildLlamaBuilderForm, randomMorAdapter, type BuiltModel } from '../src/index.js';
+import { open, webgpuSkipReason } from './backends.js';
 import { decoderForward, maxAbsDiff } from './helpers.js';
 import { sgdStep } from './train-step.js';
 
@@ -15,53 +14,12 @@ import { sgdStep } from './train-step.js';
 // SkipSimplifiedLayerNormalization, MatMulNBits) with a MoR branch for inference, and the decomposed train graph for
 // one SGD step.
 
-/** Why WebGPU cannot run here, or null (Dawn needs a Vulkan loader and an ICD). */
-function webgpuSkipReason(): string | null {
-  const icd = process.env['VK_ICD_FILENAMES'];
-  if (!icd) return 'VK_ICD_FILENAMES is not set';
-  if (!existsSync(icd)) return `VK_ICD_FILENAMES names a missing file (${icd})`;
-  const dirs = [
-    ...(process.env['LD_LIBRARY_PATH'] ?? '').split(':'),
-    '/usr/lib/x86_64-linux-gnu',
-    '/usr/lib',
-  ];
-  return dirs.some((d) => d && existsSync(`${d}/libvulkan.so.1`))
-    ? null
-    : 'no Vulkan loader (libvulkan.so.1)';
-}
-
 const targets = ['q_proj', 'v_proj', 'o_proj', 'down_proj'];
 const layersOf = (b: BuiltModel) => b.linears.filter((l) => targets.some((t) => l.module.endsWith(`.${t}`)));
 const batch = [
   [1, 40, 41, 42, 43, 44, 45, 46],
   [1, 90, 91, 92, 93, 94, 95, 96],
 ];
-type Ep = 'cpu' | 'webgpu' | 'wasm';
-
-ortWeb.env.wasm.numThreads = 1;
-
-/** A session on `ep`. WASM runs in onnxruntime-web, whose tensors are converted at the boundary. */
-async function open(bytes: Uint8Array, ep: Ep): Promise<ort.InferenceSession> {
-  if (ep !== 'wasm') return ort.InferenceSession.create(bytes, { executionProviders: [ep] });
-  const s = await ortWeb.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
-  const run = async (feeds: Record<string, ort.Tensor>) => {
-    const webFeeds = Object.fromEntries(
-      Object.entries(feeds).map(([k, t]) => [
-        k,
-        new ortWeb.Tensor(t.type as 'float32', t.data as Float32Array, t.dims),
-      ]),
-    );
-    const out = await s.run(webFeeds);
-    return Object.fromEntries(
-      Object.entries(out).map(([k, t]) => [
-        k,
-        new ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims),
-      ]),
-    );
-  };
-  return { inputNames: s.inputNames, outputNames: s.outputNames, run, release: () => s.release() } as never;
-}
-
 /** The builder graph with `adapter` applied (fused ops kept: what inference runs). */
 function adaptedBytes(built: BuiltModel, adapter: AdapterInput): Uint8Array {
   const model = fromBinary(ModelProtoSchema, built.onnx);
