@@ -3,12 +3,13 @@
 // same process. See bench/README.md.
 //
 //   node bench/inference.mjs [--hidden 512 --layers 8 --prompt-tokens 128 --new-tokens 64 --repeats 3 --threads N]
+//     [--dtype fp16]   (the fp16 file of the same weights: the adapter branch in float32 between Casts vs in float16)
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AutoModelForCausalLM, Tensor, env } from '@huggingface/transformers';
-import { buildLlama, writeModelDir } from '@mor/model-builder';
+import { buildLlama, convertFloatType, toDtype, writeModelDir } from '@mor/model-builder';
 import { createRng } from '@mor/core';
 import { applyAdapter, decodeModel, encodeModelBytes, mergeStaticGate } from '@mor/onnx';
 import { attachAdapter, forwardLogits, loadWithAdapter } from '@mor/transformers';
@@ -37,14 +38,14 @@ const mor8 = makeMorAdapter(linears, { r: 8, experts: 8, seed: o.seed + 2 });
 const mor8top2 = makeMorAdapter(linears, { r: 8, experts: 8, topK: 2, seed: o.seed + 2 });
 const lora = makeLoraAdapter(linears, { r: 8, seed: o.seed + 3 });
 
-/** A model directory beside `base` whose ONNX graph is the base graph changed by `edit`. */
-async function writeEditedDir(name, edit) {
+/** A model directory beside `base` whose ONNX graph (`file`) is the base graph changed by `edit`. */
+async function writeEditedDir(name, edit, file = 'model.onnx') {
   const graph = await decodeModel(built.onnx);
   edit(graph);
   await mkdir(join(root, name, 'onnx'), { recursive: true });
   for (const f of ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json'])
     await copyFile(join(root, 'base', f), join(root, name, f));
-  await writeFile(join(root, name, 'onnx', 'model.onnx'), encodeModelBytes(graph));
+  await writeFile(join(root, name, 'onnx', file), encodeModelBytes(graph));
 }
 // Static gate (mor-spec.md §3): MoR N4 with a uniform gate, merged exactly into the base weights.
 const uniform = new Array(4).fill(1 / 4);
@@ -69,6 +70,28 @@ let variants = [
   { name: 'MoR r8 N4 static (branch)', dir: 'base', adapter: mor4, gate: uniform },
   { name: 'MoR r8 N4 static merged', dir: 'merged', target: 'merged', sameAs: 'MoR r8 N4 static (branch)' },
 ];
+// --dtype fp16: the base's fp16 file (every float tensor float16, model-builder toDtype) with the MoR adapter two
+// ways: attachAdapter's float32 branch between Casts, or the branch itself in float16 (the adapter folded into the
+// fp32 graph, then the whole graph converted). Exactness against the float32 twin (float16-rounded weights) with
+// the same adapter: max |Δlogit| / max |logit| in the check column.
+const half = o.dtype === 'fp16';
+if (half) {
+  await writeEditedDir('base', (g) => toDtype(g, 'fp16'), 'model_fp16.onnx');
+  await writeEditedDir('twin', (g) => (toDtype(g, 'fp16'), convertFloatType(g, 'float32')));
+  const fp16Branch = (a) => (g) => (
+    applyAdapter(g, a, { foldExperts: true }),
+    convertFloatType(g, 'float16')
+  );
+  await writeEditedDir('mor4-fp16-branch', fp16Branch(mor4), 'model_fp16.onnx');
+  await writeEditedDir('lora-fp16-branch', fp16Branch(lora), 'model_fp16.onnx');
+  variants = [
+    { name: 'base fp16', dir: 'base', dtype: 'fp16' },
+    { name: 'LoRA r8, fp32 branch (Casts)', dir: 'base', dtype: 'fp16', adapter: lora, twin: lora },
+    { name: 'LoRA r8, fp16 branch', dir: 'lora-fp16-branch', dtype: 'fp16', twin: lora },
+    { name: 'MoR r8 N4 dense, fp32 branch (Casts)', dir: 'base', dtype: 'fp16', adapter: mor4, twin: mor4 },
+    { name: 'MoR r8 N4 dense, fp16 branch', dir: 'mor4-fp16-branch', dtype: 'fp16', twin: mor4 },
+  ];
+}
 if (o.only) variants = variants.filter((v, i) => i === 0 || o.only.some((s) => v.name.includes(s)));
 
 // ---- load ---------------------------------------------------------------------------------------------------
@@ -82,7 +105,7 @@ const loadOptions = {
 };
 for (const v of variants) {
   const t0 = performance.now();
-  v.model = await loadWithAdapter(AutoModelForCausalLM, v.dir, loadOptions);
+  v.model = await loadWithAdapter(AutoModelForCausalLM, v.dir, { ...loadOptions, dtype: v.dtype ?? 'fp32' });
   if (v.adapter) await attachAdapter(v.model, v.adapter, v.gate ? { gate: v.gate } : {});
   log(`loaded ${v.name} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
@@ -137,6 +160,14 @@ for (const v of variants) {
   v.logitDiff = maxDiff(logits, baseLogits);
   const ref = variants.find((w) => w.name === v.sameAs);
   if (ref) v.check = ` [= ${ref.name}: ${maxDiff(logits, await logitsOf(ref)).toExponential(1)}]`;
+  if (v.twin) {
+    const twin = await loadWithAdapter(AutoModelForCausalLM, 'twin', loadOptions);
+    await attachAdapter(twin, v.twin);
+    const t = await logitsOf({ model: twin });
+    const scale = t.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+    v.check = ` [vs fp32 twin: ${(maxDiff(logits, t) / scale).toExponential(1)} rel]`;
+    await twin.dispose();
+  }
 }
 
 // ---- measure ------------------------------------------------------------------------------------------------
@@ -171,7 +202,7 @@ const rows = summarize(variants, o);
 console.log(
   `\nLlama hidden ${o.hidden}, ${o.layers} layers, ${o.heads} heads / ${o.kvHeads} KV heads, intermediate ` +
     `${o.intermediate}, vocab ${o.vocab}; prompt ${o.promptTokens} tokens, ${o.newTokens} new tokens, batch 1; ` +
-    `fp32 CPU, ${o.threads} intra-op thread(s) on ${cpus().length} CPUs (load average ${loadavg()[0].toFixed(1)}); ` +
+    `${o.dtype} CPU, ${o.threads} intra-op thread(s) on ${cpus().length} CPUs (load average ${loadavg()[0].toFixed(1)}); ` +
     `median of ${o.repeats} interleaved repeats. Adapters on q,k,v,o,gate,up,down (${linears.length} layers).\n`,
 );
 console.log(formatTable(rows));

@@ -55,10 +55,19 @@ export function parseFlags(argv, defaults, { strings = [], lists = [] } = {}) {
   return out;
 }
 
-/** Parses `argv` against {@link DEFAULTS}; `--json <file>` and `--only <a,b>` are the non-numeric extras. */
+/**
+ * Parses `argv` against {@link DEFAULTS}; `--json <file>`, `--only <a,b>` and `--dtype fp32|fp16` are the
+ * non-numeric extras.
+ */
 export function parseArgs(argv) {
-  const out = parseFlags(argv, DEFAULTS, { strings: ['json'], lists: ['only'] });
+  const out = parseFlags(
+    argv,
+    { ...DEFAULTS, dtype: 'fp32' },
+    { strings: ['json', 'dtype'], lists: ['only'] },
+  );
   if (out.newTokens < 2) usageError('--new-tokens must be at least 2 (one prefill token, then decode steps)');
+  if (out.dtype !== 'fp32' && out.dtype !== 'fp16')
+    usageError(`--dtype must be fp32 or fp16, got ${out.dtype}`);
   return out;
 }
 
