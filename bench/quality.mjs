@@ -50,6 +50,8 @@ const methods = args.methods.split(',');
 for (const m of methods) if (!STUDY_METHODS.includes(m)) throw new Error(`--methods: unknown method "${m}"`);
 
 const BASE = 'models/wordnet-llama';
+/** The methods with a router: their gates are read on the test prompts (heat map, mutual information). */
+const ROUTED = ['moelora', 'mor', 'mor-top2'];
 const model = join(repo, BASE);
 const data = (f) => join(repo, 'examples/data/wordnet', f);
 const log = (s) => process.stderr.write(`${s}\n`);
@@ -103,7 +105,7 @@ for (const method of methods) {
   }
   for (const seed of size.seeds) {
     const r = seed0.get(lr) && seed === 0 ? seed0.get(lr) : trainRun(seed, lr);
-    const routed = method === 'mor' || method === 'mor-top2';
+    const routed = ROUTED.includes(method);
     const test = score({
       work,
       name: `${method}-test-s${seed}`,
@@ -175,7 +177,7 @@ chmodSync(stage, 0o755);
 const write = (f, text) => writeFileSync(join(stage, f), text);
 const summary = summarizeResults(runs, GENERATION_TASKS);
 const miLines = summary
-  .filter((s) => s.method.startsWith('mor'))
+  .filter((s) => ROUTED.includes(s.method))
   .map((s) => {
     const mis = runs.filter((r) => r.method === s.method).map((r) => r.mutual_information_bits);
     const mean = mis.reduce((a, b) => a + b, 0) / mis.length;
@@ -223,7 +225,7 @@ write(
     },
   ),
 );
-for (const method of ['mor', 'mor-top2']) {
+for (const method of ROUTED) {
   const r = runs.find((x) => x.method === method && x.gates);
   if (!r) continue;
   const n = r.gates[GENERATION_TASKS[0]].mean.length;

@@ -3,8 +3,9 @@
 //   node bench/quality-lib/score-worker.mjs JOB.json
 // JOB: {"model", "adapter"?, "data", "limitPerTask"?, "maxNewTokens", "gates"?, "out"}. Greedy-decodes every
 // prompt of the data file (the first limitPerTask rows of each task), scores the continuations with the
-// benchmark's scorer, and with "gates" runs the MoR router over each prompt and counts, per task, the mean gate
-// and the top expert of every (token, layer). Writes {"predictions", "accuracy", "gates"?, "seconds"} to "out".
+// benchmark's scorer, and with "gates" runs the router (MoR or MoELoRA) over each prompt and counts, per task,
+// the mean gate and the top expert of every (token, layer). Writes {"predictions", "accuracy", "gates"?,
+// "seconds"} to "out".
 // The only file of the study that imports the inference library: when its entry point moves, change it here.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { forwardLogits } from '@mor/transformers';
