@@ -27,8 +27,13 @@ export function toDtype(model: ModelProto, dtype: DerivedDtype): string {
     const q = quantizeMatMulsDynamic(model);
     if (q.quantized.length === 0)
       throw new ModelSpecError('no MatMul with a constant 2-D float weight to quantize', { dtype });
-    const type = model.graph!.initializer.find((t) => t.name.endsWith('_quantized'))!.dataType;
-    return `${q.quantized.length} MatMulInteger (${q.elements} weights, ${type === 3 ? 'int8' : 'uint8'}; activations quantized at run time)`;
+    const g = model.graph!;
+    const type = g.initializer.find((t) => t.name.endsWith('_quantized'))!.dataType;
+    const count = (op: string) => g.node.filter((n) => n.opType === op).length;
+    return (
+      `${count('MatMulInteger')} MatMulInteger, ${count('DequantizeLinear')} quantized embedding tables ` +
+      `(${q.elements} weights, ${type === 3 ? 'int8' : 'uint8'}; activations quantized at run time)`
+    );
   }
   const parts: string[] = [];
   if (dtype !== 'q4') {

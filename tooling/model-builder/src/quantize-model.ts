@@ -98,6 +98,12 @@ export interface DynamicQuantizeOptions extends QuantizeModelOptions {
   weightType?: 'int8' | 'uint8';
   /** One scale and zero point per output column instead of per tensor (`quantize_dynamic(per_channel=True)`). */
   perChannel?: boolean;
+  /**
+   * Also quantize embedding tables read by `Gather` (axis 0, a 2-D float initializer), as transformers.js' q8 does
+   * (Gather is in onnxruntime's IntegerOps registry): the table in the weight type per tensor, `Gather` of it into
+   * `<out>_quantized`, then `DequantizeLinear` (`<out>_DequantizeLinear`) into the original output. Default true.
+   */
+  gathers?: boolean;
 }
 
 /**
@@ -106,8 +112,8 @@ export interface DynamicQuantizeOptions extends QuantizeModelOptions {
  * ships it as `model_quantized.onnx` (dtype q8): `DynamicQuantizeLinear(x)` once per activation (node
  * `<x>_QuantizeLinear`, outputs `<x>_quantized` / `_scale` / `_zero_point`), `MatMulInteger` (`<node>_quant`) by
  * `<W>_quantized` with `<W>_zero_point`, `Cast` to float, `Mul` by `<W>_scale · x_scale` (`<node>_quant_scales_mul`)
- * into the original output (`<node>_quant_output_scale_mul`). Weights by {@link quantizeDynamicWeight}.
- * transformers.js also quantizes Gather (embedding) tables (int8 + DequantizeLinear); this rewrite leaves them float.
+ * into the original output (`<node>_quant_output_scale_mul`). Weights by {@link quantizeDynamicWeight}. Embedding
+ * tables too, as onnxruntime's GatherQuant does (`gathers`).
  *
  * @throws {GraphError} for a model without a graph.
  */
@@ -123,6 +129,7 @@ export function quantizeMatMulsDynamic(
   const inits = new Map(g.initializer.map((t) => [t.name, t]));
   const weights = new Map<string, [string, string, string]>();
   const activations = new Map<string, [string, string, string]>();
+  const tables = new Map<string, [string, string, string]>(); // embedding tables read by Gather
   const report: QuantizeModelReport = { quantized: [], elements: 0 };
   const node = (opType: string, name: string, input: string[], output: string[], to?: number) =>
     create(NodeProtoSchema, {
@@ -133,7 +140,41 @@ export function quantizeMatMulsDynamic(
       attribute: to === undefined ? [] : [attribute('to', { int: to })],
     });
   const out: Node[] = [];
+  const bytes = (a: Int8Array | Uint8Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
   for (const n of g.node) {
+    const table = n.opType === 'Gather' && n.domain === '' ? inits.get(n.input[0] ?? '') : undefined;
+    if (
+      table &&
+      (opts.gathers ?? true) &&
+      table.dataType === TensorProto_DataType.FLOAT &&
+      table.dims.length === 2 &&
+      !n.attribute.some((a) => a.name === 'axis' && a.i !== 0n) &&
+      !tables.has(table.name)
+    ) {
+      const [rows, width] = tensorDims(table) as [number, number];
+      const d = quantizeDynamicWeight(tensorToFloat32(table), rows, width, type);
+      const names: [string, string, string] = [
+        `${table.name}_quantized`,
+        `${table.name}_scale`,
+        `${table.name}_zero_point`,
+      ];
+      g.initializer.push(
+        rawTensor(names[0], [rows, width], bytes(d.q), dataType),
+        floatTensor(names[1], [], d.scales),
+        rawTensor(names[2], [], bytes(d.zeroPoints), dataType),
+      );
+      tables.set(table.name, names);
+      report.elements += rows * width;
+    }
+    const tq = table && tables.get(table.name);
+    if (tq) {
+      const y = n.output[0]!;
+      n.input[0] = tq[0];
+      n.output[0] = `${y}_quantized`;
+      out.push(n, node('DequantizeLinear', `${y}_DequantizeLinear`, [`${y}_quantized`, tq[1], tq[2]], [y]));
+      report.quantized.push(n.name);
+      continue;
+    }
     const w = n.opType === 'MatMul' && n.domain === '' ? inits.get(n.input[1] ?? '') : undefined;
     if (
       !w ||
@@ -150,7 +191,6 @@ export function quantizeMatMulsDynamic(
       const d = quantizeDynamicWeight(tensorToFloat32(w), k, cols, type, opts.perChannel ?? false);
       const dims = opts.perChannel ? [cols] : [];
       wq = [`${w.name}_quantized`, `${w.name}_scale`, `${w.name}_zero_point`];
-      const bytes = (a: Int8Array | Uint8Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
       g.initializer.push(
         rawTensor(wq[0], [k, cols], bytes(d.q), dataType),
         floatTensor(wq[1], dims, d.scales),
@@ -181,6 +221,8 @@ export function quantizeMatMulsDynamic(
   g.node = out;
   const used = new Set(g.node.flatMap((x) => x.input));
   for (const o of g.output) used.add(o.name);
-  g.initializer = g.initializer.filter((t) => !weights.has(t.name) || used.has(t.name));
+  g.initializer = g.initializer.filter(
+    (t) => !(weights.has(t.name) || tables.has(t.name)) || used.has(t.name),
+  );
   return report;
 }
