@@ -1,11 +1,12 @@
 import type { Adapter } from '@mor/format';
-import { buildLlama, convertFloatType, toDtype } from '@mor/model-builder';
+import { buildLlama, buildLlamaBuilderForm, convertFloatType, toDtype } from '@mor/model-builder';
 import { decodeModel, encodeModelBytes } from '@mor/onnx';
 import { describe, expect, it } from 'vitest';
 import { GradScaler } from '../../src/train/grad-scaler.js';
 import { TrainSession, type TrainSessionOptions } from '../../src/train/index.js';
 import { transformersOrt } from '../../src/ort-module.js';
 import { adapterTensors, maxAdapterDiff, webgpuSkipReason } from './helpers.js';
+import { q4Twin } from '../../../../tooling/model-builder/test/q4-twin.js';
 import { nbitsTwin } from './quantized-twin.js';
 import { randomBatch, randomMorAdapter } from './tiny-models.js';
 
@@ -72,8 +73,8 @@ async function steps(model: Uint8Array, o: Partial<TrainSessionOptions>, n = 1) 
 }
 
 /** The update (trained − initial) of `a` against `b`'s: max |Δa − Δb| / max |Δb| and cosine of the two. */
-function compareUpdates(a: Adapter, b: Adapter) {
-  const [ta, tb, t0] = [adapterTensors(a), adapterTensors(b), adapterTensors(adapter)];
+function compareUpdates(a: Adapter, b: Adapter, initial: Adapter = adapter) {
+  const [ta, tb, t0] = [adapterTensors(a), adapterTensors(b), adapterTensors(initial)];
   let [dot, na, nb, diff, size] = [0, 0, 0, 0, 0];
   for (const [k, x] of ta) {
     const [y, z] = [tb.get(k)!, t0.get(k)!];
@@ -100,6 +101,34 @@ describe('training through a float16 base (loss in float32, loss scaling)', () =
       expect(Math.abs(h.results[0]!.loss - f.results[0]!.loss) / f.results[0]!.loss).toBeLessThan(1e-3);
       const { rel, cos, size } = compareUpdates(h.trained, f.trained);
       expect(size).toBeGreaterThan(1e-3); // the step moved the adapter
+      expect(rel).toBeLessThan(1e-2);
+      expect(cos).toBeGreaterThanOrEqual(0.999);
+    },
+  );
+
+  it.each([
+    ['fp16', 'in-attention'],
+    ['fp16', 'separate'],
+    ['q4f16', 'in-attention'],
+  ] as const)(
+    'builder form (GroupQueryAttention, RotaryEmbedding, SkipSimplifiedLayerNorm) %s, rotary %s: one SGD step within 1e-2 relative of the float32 twin’s',
+    async (dtype, rotary) => {
+      // q4f16 builder graphs: the q4 builder form (symmetric MatMulNBits, GatherBlockQuantized) made float16.
+      const bf = buildLlamaBuilderForm({
+        seed: 21,
+        rotary,
+        ...(dtype === 'q4f16' ? { quantize: 'q4' } : {}),
+      });
+      const m = await decodeModel(bf.onnx);
+      convertFloatType(m, 'float16');
+      const half = encodeModelBytes(m);
+      convertFloatType(m, 'float32');
+      const twin = q4Twin(encodeModelBytes(m));
+      const a = randomMorAdapter(bf, { r: 2, experts: 2, targets });
+      const [h, f] = [await steps(half, { adapter: a }), await steps(twin, { adapter: a })];
+      expect(h.results[0]!.skipped).toBeUndefined();
+      const { rel, cos, size } = compareUpdates(h.trained, f.trained, a);
+      expect(size).toBeGreaterThan(1e-3);
       expect(rel).toBeLessThan(1e-2);
       expect(cos).toBeGreaterThanOrEqual(0.999);
     },
