@@ -104,6 +104,21 @@ describe('training through a q8 (dynamic int8) base', () => {
     expect(maxAdapterDiff(a.adapter, b.adapter)).toBeLessThan(1e-5);
   });
 
+  // transformers.js' q8 of a TorchScript export: int8 weights and the embedding table quantized too (Gather, then
+  // DequantizeLinear: off the gradient path, nothing trainable feeds it).
+  it('q8 with the embedding table quantized (Gather + DequantizeLinear): equals the twin’s step within 1e-5', async () => {
+    const fp = buildLlama({ hidden: 64, layers: 2, withoutKvCache: true, seed: 4 });
+    const model = await decodeModel(fp.onnx);
+    quantizeMatMulsDynamic(model);
+    expect(model.graph!.node.filter((n) => n.opType === 'DequantizeLinear').length).toBe(1);
+    const q = encodeModelBytes(model);
+    const o = { method: 'mor', adapter: randomMorAdapter(fp, { r: 2, experts: 2, targets }) } as const;
+    const [a, b] = [await oneStep(q, o), await oneStep(await int8Twin(q), o)];
+    expect(Math.abs(a.loss - b.loss)).toBeLessThan(1e-5);
+    expect(maxAdapterDiff(a.adapter, o.adapter)).toBeGreaterThan(1e-3);
+    expect(maxAdapterDiff(a.adapter, b.adapter)).toBeLessThan(1e-5);
+  });
+
   it('the activation rounding matters: the twin without it is further off than the tolerance', async () => {
     const o = q8Cases[0][1];
     const [q, plain] = [await oneStep(q8.onnx, o), await oneStep(await int8Twin(q8.onnx, false), o)];
