@@ -180,7 +180,11 @@ export class TrainSession {
   async getOptimizerState(): Promise<OptimizerState> {
     const names = this.graphs.optimizerState;
     const values = await this.state.download(names, () => this.download('state'));
-    return { step: this.steps, tensors: Object.fromEntries(values) };
+    return {
+      step: this.steps,
+      tensors: Object.fromEntries(values),
+      ...(this.scaler ? { lossScale: this.scaler.getState() } : {}),
+    };
   }
 
   /** Restores a checkpoint's optimizer state (and step count); pending micro-batches are dropped. */
@@ -203,6 +207,7 @@ export class TrainSession {
           },
         );
     }
+    if (this.scaler && state.lossScale) this.scaler.setState(state.lossScale);
     this.state.set(names, new Map(Object.entries(state.tensors)));
     this.state.set(this.graphs.accumulators);
     this.steps = state.step;

@@ -1,6 +1,6 @@
 import type { Adapter } from '@mor/format';
 import type { OrtModuleLike, OrtSessionLike, OrtTensorLike } from '../ort-types.js';
-import type { LossScalingOptions } from './grad-scaler.js';
+import type { GradScalerState, LossScalingOptions } from './grad-scaler.js';
 
 /** One (micro-)batch of token rows, all of the same length. */
 export interface TrainBatch {
@@ -157,6 +157,8 @@ export interface OptimizerState {
   step: number;
   /** State tensors by input name: `opt.m.<param>`, `opt.v.<param>`, `opt.momentum.<param>`. */
   tensors: Record<string, HostTensor>;
+  /** Dynamic loss scaling's scale and growth tracker (float16 models), so a resumed run skips as the first did. */
+  lossScale?: GradScalerState;
 }
 
 export type { Adapter };
