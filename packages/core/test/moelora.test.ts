@@ -225,7 +225,7 @@ describe('MoELoRA forward against independent paths', () => {
       expectClose(got.gates, want.gates, 1e-12, 'gates');
       expectClose(got.y, want.y, 1e-12, 'y');
       // moeLoraFromMor, the float32 rewrite the graph tests use, is that same layer.
-      const f32 = (v: Float64Array | null) => (v === null ? null : Float32Array.from(v));
+      const f32 = (v: Float64Array | Float32Array | null) => (v === null ? null : Float32Array.from(v));
       const rewritten = moeLoraFromMor({
         dIn,
         dOut,

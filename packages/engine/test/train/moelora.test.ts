@@ -55,8 +55,8 @@ async function baseLogitsAndHidden(): Promise<{ logits: Float32Array; hidden: Fl
   const batch = lmBatch(goldenRows());
   const dims = [batch.batchSize, batch.seqLength];
   const out = await session.run({
-    input_ids: new ort.Tensor('int64', batch.inputIds, dims),
-    attention_mask: new ort.Tensor('int64', batch.attentionMask, dims),
+    input_ids: new ort.Tensor('int64', batch.inputIds as never, dims),
+    attention_mask: new ort.Tensor('int64', batch.attentionMask as never, dims),
   });
   return {
     logits: out['logits']!.data as Float32Array,
