@@ -1,11 +1,13 @@
 // Training a MoELoRA adapter (mor-spec.md §7) with TrainSession: one plain SGD step on tiny Llama against
 // (1) @mor/core's reference backward, for a MoELoRA on lm_head (its input, the final hidden state, does not depend
-// on the adapter, so dL/dθ is the reference's with dL/dlogits = (softmax − onehot)/tokens), and (2) PyTorch's
+// on the adapter, so dL/dθ is the reference's with dL/dlogits = (softmax − onehot)/tokens; with the router
+// load-balancing loss, plus its gate gradient), and (2) PyTorch's
 // golden MoR step (fixtures/tiny-llama/mor-adapter-sgd1), for the MoR fixture rewritten as the equivalent MoELoRA:
 // the chain rule from the experts' gradients back to MoR's shared A, B and omegas gives PyTorch's update.
 import {
   createRng,
   initMoeLoraLayer,
+  loadBalanceLoss,
   moeLoraBackwardF64,
   moeLoraForwardF64,
   moeLoraFromMor,
@@ -65,67 +67,83 @@ async function baseLogitsAndHidden(): Promise<{ logits: Float32Array; hidden: Fl
 }
 
 describe('TrainSession: one SGD step of a MoELoRA adapter', () => {
-  it("equals @mor/core's moeLoraBackward on lm_head (top-2 of 4 experts, router bias), within 1e-5", async () => {
-    const [dIn, dOut] = [64, 384];
-    const config = validateMorConfig({
-      r: 3,
-      alpha: 6,
-      experts: 4,
-      topK: 2,
-      routerBias: true,
-      targets: ['lm_head'],
-    });
-    const rng = createRng(9);
-    const init = initMoeLoraLayer({ dIn, dOut, config, rng });
-    // B ≠ 0 so every parameter (A_i and the router too) gets a gradient.
-    const layer: MoeLoraLayerWeights = {
-      ...init,
-      B: rng.fillUniform(new Float32Array(init.B.length), -0.3, 0.3),
-    };
-    const adapter = createMoeLoraAdapter({ config, layers: new Map([['lm_head', layer]]) });
-    const { loss, trained } = await oneSgdStep(adapter);
+  const CASES = [
+    { name: 'top-2 of 4 experts, router bias', topK: 2, aux: 0 },
+    { name: 'dense, router bias, load-balancing loss 0.5', topK: null, aux: 0.5 },
+  ];
+  for (const c of CASES)
+    it(`equals @mor/core's moeLoraBackward on lm_head (${c.name}), within 1e-5`, async () => {
+      const [dIn, dOut] = [64, 384];
+      const config = validateMorConfig({
+        r: 3,
+        alpha: 6,
+        experts: 4,
+        topK: c.topK,
+        routerBias: true,
+        targets: ['lm_head'],
+        routerAuxLossCoef: c.aux,
+      });
+      const rng = createRng(9);
+      const init = initMoeLoraLayer({ dIn, dOut, config, rng });
+      // B ≠ 0 so every parameter (A_i and the router too) gets a gradient.
+      const layer: MoeLoraLayerWeights = {
+        ...init,
+        B: rng.fillUniform(new Float32Array(init.B.length), -0.3, 0.3),
+      };
+      const adapter = createMoeLoraAdapter({ config, layers: new Map([['lm_head', layer]]) });
+      const { loss, trained } = await oneSgdStep(adapter);
 
-    // The reference: delta from moeLoraForward on the final hidden state, the mean token cross-entropy of
-    // base logits + delta over the 7 predicted positions of each row, and moeLoraBackward of its gradient.
-    const { logits: base, hidden } = await baseLogitsAndHidden();
-    const rows = goldenRows();
-    const [b, t] = [rows.length, rows[0]!.length];
-    const routing = { mode: 'top-k' as const, k: 2 };
-    const common = {
-      x: hidden,
-      baseWeight: new Float32Array(dOut * dIn), // the base path does not reach the adapter's gradients
-      weights: layer,
-      config,
-      routing,
-    };
-    const { delta } = moeLoraForwardF64(common);
-    const upstream = new Float64Array(b * t * dOut);
-    const count = b * (t - 1);
-    let refLoss = 0;
-    for (let row = 0; row < b; row++) {
-      for (let pos = 0; pos < t - 1; pos++) {
-        const at = (row * t + pos) * dOut;
-        const z = Array.from({ length: dOut }, (_, v) => base[at + v]! + delta[at + v]!);
-        const max = Math.max(...z);
-        const sum = z.reduce((s, v) => s + Math.exp(v - max), 0);
-        const label = rows[row]![pos + 1]!;
-        refLoss += (Math.log(sum) + max - z[label]!) / count;
-        for (let v = 0; v < dOut; v++)
-          upstream[at + v] = (Math.exp(z[v]! - max) / sum - (v === label ? 1 : 0)) / count;
+      // The reference: delta from moeLoraForward on the final hidden state, the mean token cross-entropy of
+      // base logits + delta over the 7 predicted positions of each row, and moeLoraBackward of its gradient
+      // (plus coef · the load-balancing loss's gate gradient over all 16 tokens the attention mask keeps).
+      const { logits: base, hidden } = await baseLogitsAndHidden();
+      const rows = goldenRows();
+      const [b, t] = [rows.length, rows[0]!.length];
+      const routing = c.topK === null ? { mode: 'dense' as const } : { mode: 'top-k' as const, k: c.topK };
+      const common = {
+        x: hidden,
+        baseWeight: new Float32Array(dOut * dIn), // the base path does not reach the adapter's gradients
+        weights: layer,
+        config,
+        routing,
+      };
+      const { delta, gates } = moeLoraForwardF64(common);
+      const upstream = new Float64Array(b * t * dOut);
+      const count = b * (t - 1);
+      let refLoss = 0;
+      for (let row = 0; row < b; row++) {
+        for (let pos = 0; pos < t - 1; pos++) {
+          const at = (row * t + pos) * dOut;
+          const z = Array.from({ length: dOut }, (_, v) => base[at + v]! + delta[at + v]!);
+          const max = Math.max(...z);
+          const sum = z.reduce((s, v) => s + Math.exp(v - max), 0);
+          const label = rows[row]![pos + 1]!;
+          refLoss += (Math.log(sum) + max - z[label]!) / count;
+          for (let v = 0; v < dOut; v++)
+            upstream[at + v] = (Math.exp(z[v]! - max) / sum - (v === label ? 1 : 0)) / count;
+        }
       }
-    }
-    expect(Math.abs(loss - refLoss)).toBeLessThan(1e-5);
-    const g = moeLoraBackwardF64({ ...common, upstream });
-    const got = trained.layers.get('lm_head')!;
-    const step = (w: Float32Array, grad: Float64Array) => Float64Array.from(w, (v, i) => v - LR * grad[i]!);
-    expect(maxDiff(got.A, step(layer.A, g.A))).toBeLessThan(1e-5);
-    expect(maxDiff(got.B, step(layer.B, g.B))).toBeLessThan(1e-5);
-    expect(maxDiff(got.routerWeight, step(layer.routerWeight, g.routerWeight))).toBeLessThan(1e-5);
-    expect(maxDiff(got.routerBias!, step(layer.routerBias!, g.routerBias!))).toBeLessThan(1e-5);
-    // The step moved every tensor (a test that cannot pass by leaving the adapter alone).
-    expect(maxDiff(got.A, layer.A)).toBeGreaterThan(1e-4);
-    expect(maxDiff(got.routerWeight, layer.routerWeight)).toBeGreaterThan(1e-4);
-  });
+      expect(Math.abs(loss - refLoss)).toBeLessThan(1e-5);
+      const gateGrad =
+        c.aux > 0
+          ? Float64Array.from(loadBalanceLoss({ gates, experts: 4 }).gateGrad, (g) => c.aux * g)
+          : null;
+      const g = moeLoraBackwardF64({ ...common, upstream, gateGrad });
+      const got = trained.layers.get('lm_head')!;
+      const step = (w: Float32Array, grad: Float64Array) => Float64Array.from(w, (v, i) => v - LR * grad[i]!);
+      expect(maxDiff(got.A, step(layer.A, g.A))).toBeLessThan(1e-5);
+      expect(maxDiff(got.B, step(layer.B, g.B))).toBeLessThan(1e-5);
+      expect(maxDiff(got.routerWeight, step(layer.routerWeight, g.routerWeight))).toBeLessThan(1e-5);
+      expect(maxDiff(got.routerBias!, step(layer.routerBias!, g.routerBias!))).toBeLessThan(1e-5);
+      // The step moved every tensor (a test that cannot pass by leaving the adapter alone).
+      expect(maxDiff(got.A, layer.A)).toBeGreaterThan(1e-4);
+      expect(maxDiff(got.routerWeight, layer.routerWeight)).toBeGreaterThan(1e-4);
+      if (c.aux > 0) {
+        // The load-balancing term is visible: without it the router would have moved elsewhere.
+        const plain = moeLoraBackwardF64({ ...common, upstream });
+        expect(maxDiff(got.routerWeight, step(layer.routerWeight, plain.routerWeight))).toBeGreaterThan(1e-5);
+      }
+    });
 
   it("the MoR fixture as a MoELoRA: the chain rule to MoR's tensors gives PyTorch's golden SGD step (1e-5)", async () => {
     const mor = (await loadAdapter(fixture('tiny-llama/mor-adapter'))) as MorAdapter;
