@@ -71,4 +71,18 @@ export class GradScaler {
   getState(): GradScalerState {
     return { ...this.state };
   }
+
+  /** Restores a checkpoint's state (so a resumed run scales and skips as an uninterrupted one). */
+  setState(state: GradScalerState): void {
+    const { scale, growthTracker } = state;
+    if (!(scale > 0 && Number.isFinite(scale)))
+      throw new TrainSetupError(
+        `loss scaling: a checkpoint's scale must be a finite number > 0, got ${scale}`,
+      );
+    if (!(Number.isInteger(growthTracker) && growthTracker >= 0 && growthTracker < this.growthInterval))
+      throw new TrainSetupError(
+        `loss scaling: a checkpoint's growth tracker must be an integer in [0, ${this.growthInterval}), got ${growthTracker}`,
+      );
+    this.state = { scale, growthTracker };
+  }
 }

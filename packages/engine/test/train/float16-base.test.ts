@@ -172,6 +172,47 @@ describe('training through a float16 base (loss in float32, loss scaling)', () =
     expect(maxAdapterDiff(run.trained, adapter)).toBeGreaterThan(1e-3);
   });
 
+  it('a resumed run scales, skips and updates as the uninterrupted one (the scaler state is in the optimizer state)', async () => {
+    const { half } = await form('fp16');
+    const o = {
+      optimizer: { kind: 'adamw', lr: 0.05 },
+      lossScaling: { initScale: 2 ** 25, growthInterval: 2 },
+    } as const;
+    const open = (a: Adapter) =>
+      TrainSession.create({
+        model: half,
+        task: 'causal-lm',
+        method: 'mor',
+        adapter: a,
+        ...o,
+      } as TrainSessionOptions);
+    const run = async (s: TrainSession, n: number) => {
+      const out = [];
+      for (let i = 0; i < n; i++) out.push(await s.step(batch, { lr: 0.05 }));
+      return out;
+    };
+    const whole = await open(adapter);
+    const all = await run(whole, 8);
+    const final = await whole.getAdapter();
+    await whole.dispose();
+    expect(all.some((r) => r.skipped)).toBe(true);
+    expect(all.some((r) => !r.skipped)).toBe(true);
+    const first = await open(adapter);
+    const head = await run(first, 4);
+    const [midAdapter, midState] = [await first.getAdapter(), await first.getOptimizerState()];
+    await first.dispose();
+    expect(midState.lossScale).toEqual(expect.objectContaining({ scale: all[4]!.lossScale }));
+    const second = await open(midAdapter);
+    await second.setOptimizerState(midState);
+    const tail = await run(second, 4);
+    const resumed = await second.getAdapter();
+    await second.dispose();
+    expect([...head, ...tail].map((r) => [r.lossScale, r.skipped])).toEqual(
+      all.map((r) => [r.lossScale, r.skipped]),
+    );
+    expect(maxAdapterDiff(resumed, final)).toBe(0);
+  });
+
   it('loss scaling keeps small float16 gradients: without it they underflow (vocab 16384, 8×128 tokens)', async () => {
     // dL/dlogits ≈ p/N: here ~1/(16384·1024) ≈ 6e-8, float16's smallest subnormal; scaled by 2^16 it is normal.
     const vocab = 16384;

@@ -80,11 +80,16 @@ async function readTensors(
 /**
  * Writes a checkpoint directory atomically (all files into a temporary directory, then one rename), so a run
  * killed mid-save leaves either the whole checkpoint or none. The optimizer tensors go to one safetensors file
- * with the step in its metadata.
+ * with the step (and, for float16 models, the loss scale and its growth tracker) in its metadata.
  */
 export async function saveCheckpoint(dir: string, checkpoint: Checkpoint): Promise<void> {
+  const scaler = checkpoint.optimizer.lossScale;
   const optimizerBytes = toSafetensors(Object.entries(checkpoint.optimizer.tensors), {
     step: String(checkpoint.optimizer.step),
+    // Float16 models: dynamic loss scaling's state, so a resumed run scales and skips as an uninterrupted one.
+    ...(scaler
+      ? { loss_scale: String(scaler.scale), loss_scale_growth_tracker: String(scaler.growthTracker) }
+      : {}),
   });
   const paramBytes = checkpoint.params ? toSafetensors([...checkpoint.params]) : null;
   await writeDirAtomic(
@@ -114,9 +119,18 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
     throw new TrainConfigError(`${statePath}: not a trainer state (no step / data position)`);
   }
   const opt = await readTensors(join(dir, OPTIMIZER_FILE));
+  const scale = opt.metadata['loss_scale'];
   const optimizer: OptimizerState = {
     step: Number(opt.metadata['step'] ?? state.step),
     tensors: Object.fromEntries(opt.tensors),
+    ...(scale !== undefined
+      ? {
+          lossScale: {
+            scale: Number(scale),
+            growthTracker: Number(opt.metadata['loss_scale_growth_tracker'] ?? 0),
+          },
+        }
+      : {}),
   };
   const full = await stat(join(dir, PARAMS_FILE)).catch(() => null);
   if (full)
