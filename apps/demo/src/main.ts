@@ -1,5 +1,5 @@
 import './style.css';
-import type { Adapter } from '@mor/format';
+import { ADAPTER_KIND_LABELS, type Adapter } from '@mor/format';
 import { attachAdapter, detachAdapter, getAttachedAdapter, swapAdapter } from '@mor/transformers';
 import { MULTITASK_EXAMPLES, type TrainExample } from './data/multitask.js';
 import { fetchWordNetDemoData, type WordNetRow } from './data/wordnet-tasks.js';
@@ -54,8 +54,8 @@ function updateControls(): void {
   adapterToggle.disabled = locked || !loaded || !adapter;
   const attached = loaded && getAttachedAdapter(loaded.model);
   byId('adapter-summary', HTMLSpanElement).textContent = adapter
-    ? adapter.kind === 'mor'
-      ? `MoR r ${adapter.config.r} · ${adapter.config.experts} experts · ${adapter.layers.size} layers` +
+    ? adapter.kind !== 'lora'
+      ? `${ADAPTER_KIND_LABELS[adapter.kind]} r ${adapter.config.r} · ${adapter.config.experts} experts · ${adapter.layers.size} layers` +
         (attached ? ` · attached (${attached.gateOutputs.length} gate outputs)` : '')
       : `LoRA r ${adapter.r} · ${adapter.layers.size} layers`
     : 'no adapter';
@@ -83,7 +83,7 @@ async function applyToggle(): Promise<void> {
   if (!loaded) return;
   const model = loaded.model as unknown as Parameters<typeof attachAdapter>[0];
   if (adapterToggle.checked && adapter) {
-    const options = adapter.kind === 'mor' ? { onGates: recorder.onGates } : {};
+    const options = adapter.kind !== 'lora' ? { onGates: recorder.onGates } : {};
     if (getAttachedAdapter(model)) await swapAdapter(model, adapter, options);
     else await attachAdapter(model, adapter, options);
   } else {
@@ -150,7 +150,7 @@ const answerHeldOut: AnswerFn = async (prompt, withAdapter) => {
   const model = current.model as unknown as Parameters<typeof attachAdapter>[0];
   try {
     if (withAdapter && adapter) {
-      const options = adapter.kind === 'mor' ? { onGates: recorder.onGates } : {};
+      const options = adapter.kind !== 'lora' ? { onGates: recorder.onGates } : {};
       if (getAttachedAdapter(model)) await swapAdapter(model, adapter, options);
       else await attachAdapter(model, adapter, options);
     } else if (getAttachedAdapter(model)) {
