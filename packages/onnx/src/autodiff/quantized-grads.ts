@@ -126,5 +126,8 @@ export function dynamicQuantizeMatMulGrad(c: GradContext): (string | null)[] {
   let w = b.op1('Cast', [view], { to: { int: b.floatType } });
   if (zeroPoint) w = b.op1('Sub', [w, b.op1('Cast', [zeroPoint], { to: { int: b.floatType } })]);
   w = b.op1('Mul', [w, scale!]);
-  return c.x.map((_, i) => (i === 0 ? b.op1('MatMul', [dy, b.transpose(w, [1, 0])]) : null));
+  // dy·Wᵀ as one Gemm over the flattened rows (transB reads W as it is: no transposed copy of the weight).
+  const rows = b.op1('Reshape', [dy, b.op1('Concat', [b.i64([-1]), cols], { axis: { int: 0 } })]);
+  const dx = b.op1('Gemm', [rows, w], { transB: { int: 1 } });
+  return c.x.map((_, i) => (i === 0 ? b.op1('Reshape', [dx, b.op1('Shape', [c.x[0]!])]) : null));
 }
