@@ -18,7 +18,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildTrainModel } from './train-lib/model.mjs';
+import { buildTrainModel, writeTrainModel } from './train-lib/model.mjs';
 import { formatReport } from './train-lib/report.mjs';
 import { parseTrainArgs } from './train-lib/args.mjs';
 
@@ -54,15 +54,14 @@ function child(cmd, args, env = {}) {
   return JSON.parse(line.slice('RESULT '.length));
 }
 
-// The model is built here once and read from a file by every worker, as a user's process reads its model: the
-// builder's own garbage (weights as arrays, then encoded: ~4x the model's bytes for a moment) is not training's.
+// The model is built here once and written as a model directory (weights in external data); every worker opens
+// it as a user's process opens a model: the builder's own garbage (weights as arrays, then encoded: ~4x the
+// model's bytes for a moment) is not training's, and the weights are mapped by onnxruntime, not read into JS.
 const modelDir = mkdtempSync(join(tmpdir(), 'mor-bench-train-'));
 process.on('exit', () => rmSync(modelDir, { recursive: true, force: true }));
 const ourVariants = (o.only ?? Object.keys(VARIANTS)).some((v) => !v.startsWith('torch'));
 if (ourVariants) {
-  const built = buildTrainModel(o);
-  writeFileSync(join(modelDir, 'model.onnx'), built.onnx);
-  writeFileSync(join(modelDir, 'linears.json'), JSON.stringify(built.linears));
+  await writeTrainModel(modelDir, buildTrainModel(o));
 }
 
 function node(method) {

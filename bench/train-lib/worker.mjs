@@ -1,5 +1,5 @@
-// One training variant of bench/train.mjs in this process (MoR or LoRA in our engine): builds the Llama, the
-// adapter, a TrainSession (AdamW, on `--device`, CPU by default), runs warm-up and timed steps and prints `RESULT {json}`.
+// One training variant of bench/train.mjs in this process (MoR or LoRA in our engine): reads the Llama the parent
+// built (--model-dir), builds the adapter, a TrainSession (AdamW, on `--device`, CPU by default), runs warm-up and timed steps and prints `RESULT {json}`.
 // `--method mor+lora` builds both sessions and alternates their steps (the order flips every pair), so both see
 // the same machine: the median of the per-pair ratios is the steady MoR/LoRA number on a shared machine.
 import { readdirSync, renameSync, mkdirSync } from 'node:fs';
@@ -68,6 +68,7 @@ async function createSession(method) {
   const session = await TrainSession.create({
     onSetupPhase: (phase, ms) => mark(phase, ms),
     model: built.onnx,
+    externalDataDir: o.modelDir,
     task: 'causal-lm',
     method,
     adapter: method === 'mor' ? morAdapter() : loraAdapter(),
@@ -90,6 +91,7 @@ async function timedStep(session) {
 if (o.method === 'mor+lora') {
   const mor = await createSession('mor');
   const lora = await createSession('lora');
+  built.onnx = null; // the graph's bytes (the weights never were in this process: onnxruntime maps their file)
   const pairs = [];
   for (let i = 0; i < o.warmup + o.steps; i++) {
     const order = i % 2 ? [lora, mor] : [mor, lora];
@@ -120,6 +122,7 @@ if (o.method === 'mor+lora') {
 }
 
 const { session, createMs } = await createSession(o.method);
+built.onnx = null; // the graph's bytes (the weights never were in this process: onnxruntime maps their file)
 const times = [];
 const cpuTimes = [];
 const losses = [];

@@ -15,12 +15,29 @@ export interface MorPlatform {
   ort(): OrtModuleLike;
   /** Opens a model with external data through files onnxruntime maps rather than copies (node/temp-model-files.ts). */
   openThroughFiles<S>(model: SessionModel, open: (path: string) => Promise<S>): Promise<S>;
+  /**
+   * Writes models to files that stay until `remove()` (or process exit), external data shared between them
+   * where it is the same tensor: a session opened later maps them without the caller keeping the bytes. The
+   * model's own external data files in `linked.dir` are linked beside them, never read.
+   */
+  stageModelFiles(
+    models: Record<string, SessionModel>,
+    linked?: { dir: string; files: readonly string[] } | null,
+  ): Promise<StagedModels>;
   /** Readies `device` before its first session; returns why it cannot work here (and how to fix it), or null. */
   prepareDevice(device: string): { reason: string; hint: string } | null;
   /** An adapter directory on disk, or a Hub id pulled into the cache. */
   loadAdapterDir(path: string): Promise<Adapter>;
   /** An ONNX file on disk, external data included. */
   readModelFile(path: string): Promise<ModelProto>;
+}
+
+/** Models written to files by {@link MorPlatform.stageModelFiles}. */
+export interface StagedModels {
+  /** The model file of `name` (external data beside it). */
+  path(name: string): string;
+  /** Deletes the files (after the sessions that map them are released). */
+  remove(): Promise<void>;
 }
 
 /** A Node-only feature used where no platform was registered. */

@@ -8,6 +8,9 @@ export interface SessionModel {
   externalData: Array<{ path: string; data: Uint8Array }>;
 }
 
+/** Base name of the external data files {@link encodeForSession} makes (`<name>`, `<name>_1`, …). */
+export const SESSION_DATA_FILE = 'mor-session.onnx_data';
+
 /**
  * Encodes `model` for onnxruntime: tensors of at least `externalDataThreshold` bytes (default 1 MiB) as
  * in-memory external data, one entry per tensor viewing the tensor's own bytes (no copy), the rest inline.
@@ -16,8 +19,10 @@ export interface SessionModel {
  */
 export function encodeForSession(model: ModelProto, externalDataThreshold = 1 << 20): SessionModel {
   // maxExternalFileBytes 0: every tensor is its own "file" of exactly one chunk, the tensor's bytes themselves.
+  // Named apart from a model's own `model.onnx_data*`, which a session's directory may link (externalDataDir).
   const { model: bytes, externalData } = encodeModel(model, {
     externalDataThreshold,
+    externalDataFile: SESSION_DATA_FILE,
     maxExternalFileBytes: 0,
   });
   return { bytes, externalData: externalData.map((f) => ({ path: f.location, data: f.chunks[0]! })) };

@@ -7,6 +7,9 @@ import {
   DEFAULT_OPSET,
   decodeModel,
   decomposeFusedOps,
+  DataLocation,
+  externalDataInfo,
+  modelTensors,
   opsetVersion,
   WEBGPU_MAX_FUSED_TENSORS,
   type ModelProto,
@@ -57,6 +60,8 @@ export interface TrainGraphs {
   hasGradNorm: boolean;
   /** Dynamic loss scaling's options when it is on: feed `loss_scale`, read `found_inf` (loss-scaling.ts). */
   lossScaling: LossScalingOptions | null;
+  /** External data files the graphs reference in `externalDataDir` (the session's files link to them). */
+  linkedFiles: string[];
   /** Identity models that copy the parameters / the optimizer state to the host (see DeviceState.download). */
   downloads: { params: Uint8Array; state: Uint8Array | null };
 }
@@ -160,10 +165,29 @@ function phaseClock(o: TrainSessionOptions) {
   };
 }
 
+/** The external data files `model`'s tensors still reference (not loaded by decodeModel). */
+function referencedFiles(model: ModelProto): string[] {
+  const files = new Set<string>();
+  for (const t of modelTensors(model))
+    if (t.dataLocation === DataLocation.EXTERNAL) {
+      const location = externalDataInfo(t)['location'];
+      if (location !== undefined) files.add(location);
+    }
+  return [...files];
+}
+
 async function build(o: TrainSessionOptions): Promise<TrainGraphs> {
   const clock = phaseClock(o);
+  if (o.externalDataDir !== undefined && o.externalData)
+    throw new TrainSetupError('give externalData or externalDataDir, not both');
+  // With externalDataDir the weights stay external references: never read here (decode-model.ts).
   const model = await decodeModel(o.model, o.externalData ? { externalData: o.externalData } : {});
   clock.decoded();
+  const linkedFiles = referencedFiles(model);
+  if (linkedFiles.length > 0 && o.externalDataDir === undefined)
+    throw new TrainSetupError(
+      `the model's weights are in external data files (${linkedFiles.slice(0, 3).join(', ')}${linkedFiles.length > 3 ? ', …' : ''}): pass externalData or externalDataDir`,
+    );
   const graph = model.graph!;
   const opset = opsetVersion(model) ?? DEFAULT_OPSET;
   const layout = prepareModelInputs(graph);
@@ -239,6 +263,7 @@ async function build(o: TrainSessionOptions): Promise<TrainGraphs> {
   ]);
   clock.done();
   return {
+    linkedFiles,
     downloads,
     trainModel,
     evalModel,

@@ -9,6 +9,19 @@ export function keepsOutputsOnDevice(device: keyof typeof PROVIDERS): boolean {
 }
 
 /**
+ * What training sessions set unless the caller's `sessionOptions` say otherwise, so that the base model's
+ * weights are held once (measured on a 135M Llama, bench/README.md "Training at real sizes"):
+ * - no prepacking: MLAS would keep a packed copy of every constant MatMul/Gemm weight beside the mapped original
+ *   (~800 MB there) for ~2 % of step CPU time;
+ * - no memory pattern: after the first run onnxruntime would allocate one block for the whole run's activations
+ *   on top of what its arena already holds from that run (~850 MB there); the arena alone reuses its chunks.
+ */
+export const TRAIN_MEMORY_OPTIONS: Readonly<Record<string, unknown>> = {
+  enableMemPattern: false,
+  extra: { session: { disable_prepacking: '1' } },
+};
+
+/**
  * Session options of a training session on `device`: outputs in `resident` (updated parameters and optimizer
  * state) stay on the device as `gpu-buffer` tensors when the device allows it, everything else (loss, norms,
  * gradients) comes back to the CPU.

@@ -1,13 +1,14 @@
 import type { Adapter } from '@mor/format';
 import { checkDevice, explainDeviceFailure } from '../devices.js';
 import { runningInNode, transformersOrt } from '../ort-module.js';
+import { requirePlatform, type StagedModels } from '../platform.js';
 import { openSessionModel, type CreateSession, type SessionModel } from '../session-model.js';
 import { adapterFromParams } from './adapter-from-params.js';
 import { batchFeeds, checkBatch, countTargets } from './batch-feeds.js';
 import { DROPOUT_STEP_INPUT } from './adapter-dropout.js';
 import { ACCUM_INPUTS, buildTrainGraphs, type TrainGraphs } from './build-train-graph.js';
 import { DeviceState } from './device-state.js';
-import { trainSessionOptions } from './session-options.js';
+import { TRAIN_MEMORY_OPTIONS, trainSessionOptions } from './session-options.js';
 import { TrainSetupError } from './train-errors.js';
 import { GradScaler } from './grad-scaler.js';
 import { FOUND_INF_OUTPUT, LOSS_SCALE_INPUT } from './loss-scaling.js';
@@ -39,6 +40,8 @@ export class TrainSession {
   private micro = { count: 0, weight: 0 };
   private evalSession: TrainOrtSession | null = null;
   private readonly downloads = new Map<string, Promise<TrainOrtSession>>();
+  /** Node: the train and eval graphs' files (weights shared), removed at dispose. */
+  private staged: StagedModels | null = null;
   /** Dynamic loss scaling (float16 models); null when off. */
   private readonly scaler: GradScaler | null;
 
@@ -66,15 +69,33 @@ export class TrainSession {
     if (graphs.hasGradNorm) outputs.push('grad_norm');
     if (graphs.lossScaling) outputs.push(FOUND_INF_OUTPUT);
     let session: TrainOrtSession;
+    let staged: StagedModels | null = null;
     const opened = performance.now();
     try {
-      session = await openSessionModel(
-        graphs.trainModel,
-        (source, o) => ort.InferenceSession.create(source, o),
-        { ...options.sessionOptions, ...trainSessionOptions(device, outputs, resident) },
-        viaFiles(device),
-      );
+      const create: CreateSession<TrainOrtSession> = (source, o) => ort.InferenceSession.create(source, o);
+      const sessionOptions = {
+        ...TRAIN_MEMORY_OPTIONS,
+        ...options.sessionOptions,
+        ...trainSessionOptions(device, outputs, resident),
+      };
+      if (graphs.linkedFiles.length > 0 && !viaFiles(device))
+        throw new TrainSetupError(
+          `externalDataDir needs onnxruntime-node's file-backed sessions (Node, not wasm); device ${device} here`,
+        );
+      const linked = graphs.linkedFiles.length
+        ? { dir: options.externalDataDir!, files: graphs.linkedFiles }
+        : null;
+      if (viaFiles(device) && (graphs.trainModel.externalData.length > 0 || linked)) {
+        // Both graphs' weights go to files once (shared where they are the same tensors); onnxruntime maps them
+        // and the eval session opens from them later, so nothing here keeps the model's bytes.
+        staged = await requirePlatform('file-backed sessions').stageModelFiles(
+          { train: graphs.trainModel, eval: graphs.evalModel },
+          linked,
+        );
+        session = await create(staged.path('train'), sessionOptions);
+      } else session = await openSessionModel(graphs.trainModel, create, sessionOptions, viaFiles(device));
     } catch (error) {
+      await staged?.remove();
       throw explainDeviceFailure(device, error);
     }
     options.onSetupPhase?.('open', performance.now() - opened);
@@ -86,7 +107,12 @@ export class TrainSession {
     state.set(graphs.stateOf.keys());
     options.onSetupPhase?.('state', performance.now() - uploaded);
     graphs.trainModel = { bytes: new Uint8Array(0), externalData: [] }; // onnxruntime has its own copy
-    return new TrainSession(ort, { ...options, device }, graphs, session, state);
+    if (staged) graphs.evalModel = { bytes: new Uint8Array(0), externalData: [] }; // in the staged files
+    // Neither the model's bytes nor its external data are needed past this point: not kept.
+    const kept = { ...options, model: new Uint8Array(0), externalData: undefined, device };
+    const trainSession = new TrainSession(ort, kept, graphs, session, state);
+    trainSession.staged = staged;
+    return trainSession;
   }
 
   /** Updates applied so far. */
@@ -152,7 +178,10 @@ export class TrainSession {
   async evaluate(batch: TrainBatch): Promise<EvalResult> {
     const { task } = this.options;
     checkBatch(batch, task);
-    this.evalSession ??= await this.open(this.graphs.evalModel, this.sessionOptions());
+    this.evalSession ??= await this.open(
+      this.staged?.path('eval') ?? this.graphs.evalModel,
+      this.sessionOptions(),
+    );
     const out = await this.evalSession.run({
       ...batchFeeds(this.ort, this.graphs.layout, batch, task),
       ...this.state.feeds(this.graphs.params.keys()),
@@ -219,21 +248,29 @@ export class TrainSession {
     this.state.dispose();
     const sessions = [this.session, this.evalSession, ...(await Promise.all(this.downloads.values()))];
     await Promise.all(sessions.map((s) => s?.release()));
+    await this.staged?.remove();
+    this.staged = null;
   }
 
   /** Options of the eval and download sessions: the caller's extras with this device's provider. */
   private sessionOptions(): Record<string, unknown> {
-    return { ...this.options.sessionOptions, executionProviders: [this.options.device] };
+    return {
+      ...TRAIN_MEMORY_OPTIONS,
+      ...this.options.sessionOptions,
+      executionProviders: [this.options.device],
+    };
   }
 
+  /** Opens a model from its bytes, its encoding, or (Node) a staged file. */
   private async open(
-    model: SessionModel | Uint8Array,
+    model: SessionModel | Uint8Array | string,
     options: Record<string, unknown>,
   ): Promise<TrainOrtSession> {
-    const m = model instanceof Uint8Array ? { bytes: model, externalData: [] } : model;
     try {
       const create: CreateSession<TrainOrtSession> = (source, o) =>
         this.ort.InferenceSession.create(source, o);
+      if (typeof model === 'string') return await create(model, options);
+      const m = model instanceof Uint8Array ? { bytes: model, externalData: [] } : model;
       return await openSessionModel(m, create, options, viaFiles(this.options.device));
     } catch (error) {
       throw explainDeviceFailure(this.options.device, error);

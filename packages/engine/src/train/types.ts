@@ -52,6 +52,12 @@ export interface TrainSessionOptions {
   /** External data files of `model` by location (as in the model's `location` keys). */
   externalData?: (location: string) => Uint8Array | Promise<Uint8Array>;
   /**
+   * Node (onnxruntime-node; not `wasm`), instead of `externalData`: the directory of `model`'s external data
+   * files. They are not read into memory: the session's files link to them and onnxruntime maps them, so the
+   * base weights are held once, by onnxruntime (options that must read weight values, `full`, refuse them).
+   */
+  externalDataDir?: string;
+  /**
    * The train and eval graphs hold the base weights: tensors of at least this many bytes (default 1 MiB) reach
    * onnxruntime as external data — through a temporary directory that onnxruntime maps, in Node (not for
    * `wasm`), else in memory — so graphs past protobuf's 2 GiB load, and large ones load fast.
@@ -96,8 +102,9 @@ export interface TrainSessionOptions {
   lossScaling?: LossScalingOptions | false;
   /**
    * Extra onnxruntime session options for the train and eval sessions (`intraOpNumThreads`,
-   * `interOpNumThreads`, `enableProfiling`, …), merged over the ones the session sets (execution provider,
-   * output locations), which win on conflict.
+   * `interOpNumThreads`, `enableProfiling`, …). They override the memory defaults (session-options.ts
+   * `TRAIN_MEMORY_OPTIONS`: no weight prepacking, no memory pattern) and give way to what the session must set
+   * (execution provider, output locations).
    */
   sessionOptions?: Record<string, unknown>;
   /**

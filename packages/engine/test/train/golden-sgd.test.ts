@@ -1,5 +1,8 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { loadAdapter } from '@mor/format/node';
-import { decodeModel, encodeModelBytes } from '@mor/onnx';
+import { decodeModel, encodeModel, encodeModelBytes } from '@mor/onnx';
 import { describe, expect, it } from 'vitest';
 import { transformersOrt } from '../../src/ort-module.js';
 import { TrainSession, type TrainOrt, type TrainSessionOptions } from '../../src/train/index.js';
@@ -79,14 +82,56 @@ describe('TrainSession: one SGD step on tiny Llama equals the PyTorch golden', (
     };
     const expected = await loadAdapter(fixture('tiny-llama/mor-adapter-sgd1'));
     const { before, after, trained } = await oneGoldenStep('cpu', { externalDataThreshold: 256, ort: spy });
-    // train and eval sessions from model files (the directories are gone again); the download models inline.
-    expect(sources.slice(0, 2).map((s) => (typeof s === 'string' ? s.endsWith('model.onnx') : s))).toEqual([
-      true,
-      true,
-    ]);
+    // Train and eval sessions from model files staged once, in one directory (the eval graph maps the train
+    // graph's weight files: nothing kept in memory for it), gone again after dispose; the download models inline.
+    const [train, evaluation] = sources.slice(0, 2).map((s) => (typeof s === 'string' ? s : 'bytes'));
+    expect([basename(train!), basename(evaluation!)]).toEqual(['train.onnx', 'eval.onnx']);
+    expect(dirname(evaluation!)).toBe(dirname(train!));
+    expect(existsSync(dirname(train!))).toBe(false);
     expect(Math.abs(before.loss - golden().loss_mor)).toBeLessThan(1e-5);
     expect(Math.abs(after.loss - golden().loss_after_sgd1)).toBeLessThan(1e-5);
     expect(maxAdapterDiff(trained, expected)).toBeLessThan(1e-5);
+  });
+
+  it('cpu, the weights in a model directory (externalDataDir): linked, never read, the same adapter', async () => {
+    // The model as exports of real-sized models come: model.onnx + model.onnx_data. The session's directory
+    // links model.onnx_data (onnxruntime maps it); no callback reads it into memory.
+    const dir = mkdtempSync(join(tmpdir(), 'mor-golden-dir-'));
+    try {
+      const encoded = encodeModel(await decodeModel(tinyLlamaBytes()), { externalDataThreshold: 256 });
+      expect(encoded.externalData.map((f) => f.location)).toEqual(['model.onnx_data']);
+      writeFileSync(join(dir, 'model.onnx_data'), Buffer.concat(encoded.externalData[0]!.chunks));
+      const ort = await transformersOrt();
+      const staged: string[] = [];
+      const spy: TrainOrt = {
+        ...ort,
+        InferenceSession: {
+          create: (source, options) => {
+            if (typeof source === 'string') staged.push(dirname(source));
+            return ort.InferenceSession.create(source, options);
+          },
+        },
+      };
+      const base = { model: encoded.model, externalDataDir: dir, ort: spy };
+      const { before, after, trained } = await oneGoldenStep('cpu', base);
+      expect(staged.length).toBeGreaterThanOrEqual(2); // train and eval sessions from the staged files
+      expect(Math.abs(before.loss - golden().loss_mor)).toBeLessThan(1e-5);
+      expect(Math.abs(after.loss - golden().loss_after_sgd1)).toBeLessThan(1e-5);
+      expect(maxAdapterDiff(trained, await loadAdapter(fixture('tiny-llama/mor-adapter-sgd1')))).toBeLessThan(
+        1e-5,
+      );
+      expect(existsSync(staged[0]!)).toBe(false); // the links are gone, their target stays
+      expect(existsSync(join(dir, 'model.onnx_data'))).toBe(true);
+      // Without a way to its weights the model is refused in one line naming the file.
+      await expect(oneGoldenStep('cpu', { model: encoded.model })).rejects.toThrow(
+        /weights are in external data files \(model\.onnx_data\): pass externalData or externalDataDir/,
+      );
+      await expect(oneGoldenStep('cpu', { ...base, externalData: () => new Uint8Array(0) })).rejects.toThrow(
+        /give externalData or externalDataDir, not both/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   const skip = webgpuSkipReason();
