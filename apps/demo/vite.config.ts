@@ -20,6 +20,8 @@ export default defineConfig({
   },
   build: {
     target: 'es2022',
+    // The demo, and the training benchmark page bench/browser-train.mjs drives.
+    rollupOptions: { input: { demo: 'index.html', 'bench-train': 'bench/train.html' } },
     chunkSizeWarningLimit: 4096,
   },
   server: { headers: ISOLATION_HEADERS },
