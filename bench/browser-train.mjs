@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildLlama } from '@mor/model-builder';
 import { chromium } from 'playwright-core';
-import { parseFlags } from './lib/args.mjs';
+import { llamaShape, parseFlags } from './lib/args.mjs';
 import { processTreeRss } from './browser-lib/process-memory.mjs';
 import { serveStatic } from './browser-lib/static-server.mjs';
 
@@ -58,16 +58,7 @@ if (!o.noBuild) {
 
 // ---- models -------------------------------------------------------------------------------------------------
 const root = mkdtempSync(join(tmpdir(), 'mor-browser-bench-'));
-const shape = {
-  hidden: o.hidden,
-  layers: o.layers,
-  heads: o.heads,
-  kvHeads: o.kvHeads,
-  intermediate: o.intermediate,
-  vocab: o.vocab,
-  seed: o.seed,
-  withoutKvCache: true,
-};
+const shape = { ...llamaShape(o), withoutKvCache: true };
 const files = new Map();
 for (const dtype of o.dtypes) {
   if (dtype !== 'fp32' && dtype !== 'q4') {

@@ -14,7 +14,7 @@ import { createRng } from '@mor/core';
 import { applyAdapter, decodeModel, encodeModelBytes, mergeStaticGate } from '@mor/onnx';
 import { attachAdapter, forwardLogits, loadWithAdapter } from '@mor/transformers';
 import { makeLoraAdapter, makeMorAdapter, targetLinears } from './lib/adapters.mjs';
-import { parseArgs } from './lib/args.mjs';
+import { llamaShape, parseArgs } from './lib/args.mjs';
 import { LEGEND, formatTable, summarize } from './lib/report.mjs';
 
 const o = parseArgs(process.argv.slice(2));
@@ -22,15 +22,7 @@ const log = (...a) => console.error(...a);
 
 // ---- model and adapters -------------------------------------------------------------------------------------
 const root = await mkdtemp(join(tmpdir(), 'mor-bench-'));
-const built = buildLlama({
-  hidden: o.hidden,
-  layers: o.layers,
-  heads: o.heads,
-  kvHeads: o.kvHeads,
-  intermediate: o.intermediate,
-  vocab: o.vocab,
-  seed: o.seed,
-});
+const built = buildLlama(llamaShape(o));
 await writeModelDir(join(root, 'base'), built);
 const linears = targetLinears(built);
 const mor4 = makeMorAdapter(linears, { r: 8, experts: 4, seed: o.seed + 1 });

@@ -14,7 +14,7 @@ import { buildLlama } from '@mor/model-builder';
 import { createRng } from '@mor/core';
 import { applyAdapter, decodeModel, encodeModelBytes } from '@mor/onnx';
 import { makeLoraAdapter, makeMorAdapter, targetLinears } from './lib/adapters.mjs';
-import { median, parseArgs } from './lib/args.mjs';
+import { llamaShape, median, parseArgs } from './lib/args.mjs';
 
 const argv = process.argv.slice(2);
 const pick = (flag, dflt) => {
@@ -27,15 +27,7 @@ const past = pick('--past', 128);
 const runs = pick('--runs', 200);
 const o = parseArgs(argv);
 
-const built = buildLlama({
-  hidden: o.hidden,
-  layers: o.layers,
-  heads: o.heads,
-  kvHeads: o.kvHeads,
-  intermediate: o.intermediate,
-  vocab: o.vocab,
-  seed: o.seed,
-});
+const built = buildLlama(llamaShape(o));
 const linears = targetLinears(built);
 const patched = async (adapter, options = {}) => {
   const model = await decodeModel(built.onnx);

@@ -4,7 +4,7 @@
 // and full fine-tuning, each for several seeds, picks each method's learning rate on the dev split, and scores
 // the test split by greedy exact match.
 //
-//   node bench/quality.mjs [--quick] [--json out.json] [--out-dir DIR] [--keep]
+//   node bench/quality.mjs [--quick] [--seeds 0,1,2] [--methods a,b] [--json out.json] [--out-dir DIR] [--keep]
 //
 // --quick: one seed, 300 steps, fixed learning rates, 40 test prompts per task (≤ 10 min on 2 cores).
 // --json FILE: writes the schema document {"base_model", "tasks", "results": [...]} to FILE and prints it on
@@ -42,9 +42,17 @@ const { values: args } = parseArgs({
     'out-dir': { type: 'string' },
     methods: { type: 'string', default: STUDY_METHODS.join(',') },
     keep: { type: 'boolean', default: false },
+    seeds: { type: 'string' },
   },
 });
-const size = args.quick ? SIZES.quick : SIZES.full;
+const preset = args.quick ? SIZES.quick : SIZES.full;
+// --seeds 0,1,2: the preset with other seeds (e.g. the quick run over three seeds, to see its seed noise).
+const seeds = args.seeds?.split(',').map(Number);
+if (seeds?.some((x) => !Number.isInteger(x) || x < 0)) {
+  console.error(`error: --seeds takes non-negative integers separated by commas, got ${args.seeds}`);
+  process.exit(2);
+}
+const size = seeds ? { ...preset, seeds } : preset;
 const outDir = args['out-dir'] ?? join(repo, args.quick ? 'bench/results/quality-quick' : 'docs/quality');
 const methods = args.methods.split(',');
 for (const m of methods) if (!STUDY_METHODS.includes(m)) throw new Error(`--methods: unknown method "${m}"`);
@@ -183,7 +191,7 @@ const miLines = summary
     const mean = mis.reduce((a, b) => a + b, 0) / mis.length;
     return `- ${s.method}: I(task; top expert) = ${mean.toFixed(3)} bits (seeds: ${mis.map((m) => m.toFixed(3)).join(', ')}; at most log2(5) = ${Math.log2(5).toFixed(3)})`;
   });
-const command = `node bench/quality.mjs${args.quick ? ' --quick' : ''}`;
+const command = `node ${['bench/quality.mjs', ...process.argv.slice(2)].join(' ')}`;
 write(
   'table.md',
   [

@@ -76,3 +76,14 @@ export const median = (xs) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
+
+/** The Llama shape flags of a parsed command line, as `buildLlama` takes them. */
+export const llamaShape = (o) => ({
+  hidden: o.hidden,
+  layers: o.layers,
+  heads: o.heads,
+  kvHeads: o.kvHeads,
+  intermediate: o.intermediate,
+  vocab: o.vocab,
+  seed: o.seed,
+});

@@ -49,3 +49,21 @@ export async function logitsPair(a: BuiltModel, b: BuiltModel): Promise<[number,
   await Promise.all([sa.release(), sb.release()]);
   return [maxAbsDiff(pa.logits, pb.logits), maxAbsDiff(da.logits, db.logits)];
 }
+
+/**
+ * `adapter` applied to `reference` and to `other` (another graph form of the same weights) gives the same logits
+ * within 1e-4 (prefill and one cached step), and it does change `reference`'s logits (an identity adapter would
+ * pass the comparison trivially).
+ */
+export async function expectSameAdaptedLogits(
+  reference: BuiltModel,
+  other: BuiltModel,
+  adapter: AdapterInput,
+  o: ApplyAdapterOptions = {},
+): Promise<void> {
+  const [prefill, step] = await logitsPair(patched(reference, adapter, o), patched(other, adapter, o));
+  expect(prefill).toBeLessThan(1e-4);
+  expect(step).toBeLessThan(1e-4);
+  const [moved] = await logitsPair(reference, patched(reference, adapter, o));
+  expect(moved).toBeGreaterThan(1e-2);
+}
