@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { convertFloatType, writeDtypeFile } from '@mor/model-builder';
 import { decodeModel, encodeModelBytes } from '@mor/onnx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nbitsTwin } from '../../engine/test/train/quantized-twin.js';
+import { q4Twin } from '@mor/model-builder';
 import { expectOk, forward, idsFile, type Logits } from './helpers/logits.js';
 import { fixture, ONE_SGD_STEP, runCli } from './run-cli.js';
 import { loadAdapter } from '@mor/format/node';
@@ -35,7 +35,7 @@ beforeAll(async () => {
     const { file } = await writeDtypeFile(half, dtype);
     const m = await decodeModel(await readFile(file));
     convertFloatType(m, 'float32');
-    twins[dtype] = await modelDir(join(root, `twin-${dtype}`), await nbitsTwin(encodeModelBytes(m)));
+    twins[dtype] = await modelDir(join(root, `twin-${dtype}`), await q4Twin(encodeModelBytes(m)));
   }
 });
 afterAll(() => rm(root, { recursive: true, force: true }));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadAdapter } from '@mor/format/node';
 import { buildLlama, writeModelDir } from '@mor/model-builder';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { int8Twin, nbitsTwin } from '../../engine/test/train/quantized-twin.js';
+import { int8Twin, q4Twin } from '@mor/model-builder';
 import { fixture, ONE_SGD_STEP, runCli } from './run-cli.js';
 
 // `mor train --dtype`: the file transformers.js loads for the dtype is the graph trained through. A q4 model dir
@@ -21,7 +21,7 @@ beforeAll(async () => {
   await rename(join(quantized, 'onnx', 'model.onnx'), join(quantized, 'onnx', 'model_q4.onnx'));
   const q8 = buildLlama({ seed: 6, quantize: 'dynamic-int8' });
   await writeFile(join(quantized, 'onnx', 'model_quantized.onnx'), q8.onnx);
-  twin = await writeModelDir(join(root, 'twin'), { ...q4, onnx: await nbitsTwin(q4.onnx) });
+  twin = await writeModelDir(join(root, 'twin'), { ...q4, onnx: await q4Twin(q4.onnx) });
   twin8 = await writeModelDir(join(root, 'twin8'), { ...q8, onnx: await int8Twin(q8.onnx) });
 });
 afterAll(() => rm(root, { recursive: true, force: true }));

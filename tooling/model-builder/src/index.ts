@@ -41,3 +41,4 @@ export {
 export { convertFloatType, FLOAT16_MAX, type FloatTypeReport } from './float-type.js';
 export { DERIVED_DTYPES, toDtype, writeDtypeFile, type DerivedDtype } from './dtype-files.js';
 export { builtModelFromExport } from './builder-form/from-export.js';
+export { int8Twin, q4Twin } from './twins.js';

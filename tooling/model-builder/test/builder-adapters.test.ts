@@ -9,9 +9,9 @@ import {
   randomLoraAdapter,
   randomMorAdapter,
   type BuiltModel,
+  q4Twin,
 } from '../src/index.js';
 import { expectSameAdaptedLogits, greedy, logitsPair, patched } from './adapted.js';
-import { q4Twin } from './q4-twin.js';
 
 // Adapters trained on the Hugging Face model name their modules `model.layers.N.self_attn.q_proj`; builder graphs
 // say `attn`. The same adapter must apply unchanged and give the TorchScript form's numbers (packages/onnx

@@ -7,9 +7,9 @@ import {
   buildQwen2,
   buildQwen2BuilderForm,
   type BuiltModel,
+  q4Twin,
 } from '../src/index.js';
 import { decode, decoderForward, installModel, maxAbsDiff, tempModelRoot } from './helpers.js';
-import { q4Twin } from './q4-twin.js';
 
 // The builder form (onnxruntime-genai's model builder: GroupQueryAttention, SkipSimplifiedLayerNormalization,
 // MatMulNBits, GatherBlockQuantized) against the TorchScript form of the same weights, in onnxruntime-node CPU.

@@ -11,9 +11,9 @@ import {
   randomLoraAdapter,
   randomMorAdapter,
   type BuiltModel,
+  q4Twin,
 } from '../src/index.js';
 import { decoderForward, maxAbsDiff } from './helpers.js';
-import { q4Twin } from './q4-twin.js';
 import { maxParamDiff, sgdStep } from './train-step.js';
 
 // Training through the builder form: GroupQueryAttention, RotaryEmbedding and the Skip/SimplifiedLayerNorm chain

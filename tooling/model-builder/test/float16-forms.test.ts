@@ -12,9 +12,9 @@ import {
   writeDtypeFile,
   writeModelDir,
   type BuiltModel,
+  q4Twin,
 } from '../src/index.js';
 import { decode, installModel, tempModelRoot } from './helpers.js';
-import { q4Twin } from './q4-twin.js';
 
 // The fp16 and q4f16 forms against their float32 twins: the same graph with the float16-rounded weights (and, for
 // q4f16, the MatMulNBits weights dequantized from the op definition). onnxruntime-node's CPU EP runs these graphs
@@ -129,8 +129,8 @@ describe('float16 forms (fp16, q4f16)', () => {
       expect(file).toBe(join(dir, 'onnx', `model_${dtype}.onnx`));
       expect(Buffer.from(await readFile(file)).equals(Buffer.from(encodeModelBytes(form(dtype))))).toBe(true);
     }
-    await expect(writeDtypeFile(dir, 'q8' as 'fp16')).rejects.toThrow(
-      'unknown dtype "q8": expected one of fp16, q4, q4f16',
+    await expect(writeDtypeFile(dir, 'int3' as 'fp16')).rejects.toThrow(
+      'unknown dtype "int3": expected one of fp16, q4, q4f16, q8',
     );
   });
 });

@@ -3,7 +3,7 @@ import { applyAdapter, decodeModel, encodeModelBytes } from '@mor/onnx';
 import { ModelProtoSchema } from 'onnx-buf';
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { int8Twin, nbitsTwin } from '../../../packages/engine/test/train/quantized-twin.js';
+import { int8Twin, q4Twin } from '../src/index.js';
 import {
   buildLlama,
   buildLlamaBuilderForm,
@@ -36,7 +36,7 @@ async function builderQ8(): Promise<BuiltModel> {
 }
 
 const forms = [
-  ['q4 (MatMulNBits)', async () => buildLlama({ seed: 21, quantize: 'matmulnbits' }), nbitsTwin],
+  ['q4 (MatMulNBits)', async () => buildLlama({ seed: 21, quantize: 'matmulnbits' }), q4Twin],
   ['q8 (int8 MatMulInteger)', async () => buildLlama({ seed: 21, quantize: 'dynamic-int8' }), int8Twin],
   ['q8 builder form (uint8 MatMulInteger, GQA)', builderQ8, int8Twin],
 ] as const;

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AutoModelForCausalLM, AutoTokenizer, env } from '@huggingface/transformers';
-import { quantizeMatMulsNBits } from '@mor/model-builder';
-import { decodeModel, encodeModelBytes, rawTensor, tensorToFloat32, type ModelProto } from '@mor/onnx';
+import { q4Twin, quantizeMatMulsNBits } from '@mor/model-builder';
+import { decodeModel, encodeModelBytes } from '@mor/onnx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // models/wordnet-llama/onnx/model_q4.onnx: the committed fp32 model with every constant-weight MatMul as a 4-bit
@@ -15,39 +15,6 @@ const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const dir = join(repo, 'models/wordnet-llama');
 const PROMPTS = ['dog (noun):', 'the opposite of hot is', 'big is also called'];
 
-type Node = NonNullable<ModelProto['graph']>['node'][number];
-const attr = (n: Node, name: string) => Number(n.attribute.find((a) => a.name === name)!.i);
-
-/** MatMulNBits → MatMul by `W[k, n] = (code − zero point) · scale`, read per the com.microsoft op spec. */
-function dequantizedTwin(model: ModelProto): Uint8Array {
-  const g = model.graph!;
-  const inits = new Map(g.initializer.map((t) => [t.name, t]));
-  for (const n of g.node) {
-    if (n.opType !== 'MatMulNBits') continue;
-    const [k, cols, block] = [attr(n, 'K'), attr(n, 'N'), attr(n, 'block_size')];
-    const data = inits.get(n.input[1]!)!.rawData;
-    const scales = tensorToFloat32(inits.get(n.input[2]!)!);
-    const zps = inits.get(n.input[3]!)!.rawData;
-    const nBlocks = Math.ceil(k / block);
-    const zpBytes = Math.ceil(nBlocks / 2);
-    const nibble = (bytes: Uint8Array, i: number) => (bytes[i >> 1]! >> ((i & 1) * 4)) & 15;
-    const w = new Float32Array(k * cols);
-    for (let c = 0; c < cols; c++)
-      for (let r = 0; r < k; r++) {
-        const b = Math.floor(r / block);
-        const code = nibble(data, (c * nBlocks + b) * block + (r % block));
-        const zp = nibble(zps, c * zpBytes * 2 + b);
-        w[r * cols + c] = (code - zp) * scales[c * nBlocks + b]!;
-      }
-    const name = `${n.input[1]}_dequantized`;
-    g.initializer.push(rawTensor(name, [k, cols], w));
-    Object.assign(n, { opType: 'MatMul', domain: '', input: [n.input[0]!, name], attribute: [] });
-  }
-  const used = new Set(g.node.flatMap((n) => n.input));
-  g.initializer = g.initializer.filter((t) => used.has(t.name));
-  return encodeModelBytes(model);
-}
-
 let twinRoot: string;
 beforeAll(async () => {
   twinRoot = mkdtempSync(join(tmpdir(), 'wordnet-q4-twin-'));
@@ -55,8 +22,7 @@ beforeAll(async () => {
   mkdirSync(join(twin, 'onnx'), { recursive: true });
   for (const f of ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json'])
     copyFileSync(join(dir, f), join(twin, f));
-  const q4 = await decodeModel(readFileSync(join(dir, 'onnx/model_q4.onnx')));
-  writeFileSync(join(twin, 'onnx/model.onnx'), dequantizedTwin(q4));
+  writeFileSync(join(twin, 'onnx/model.onnx'), q4Twin(readFileSync(join(dir, 'onnx/model_q4.onnx'))));
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
 });
@@ -89,7 +55,9 @@ describe('models/wordnet-llama/onnx/model_q4.onnx', () => {
     expect(Buffer.compare(Buffer.from(encodeModelBytes(fp32)), committed)).toBe(0);
     const q4 = await decodeModel(committed);
     const nbits = q4.graph!.node.filter((n) => n.opType === 'MatMulNBits');
-    expect(nbits.map((n) => attr(n, 'block_size'))).toEqual(new Array(29).fill(32));
+    const blockSize = (n: (typeof nbits)[number]) =>
+      Number(n.attribute.find((a) => a.name === 'block_size')!.i);
+    expect(nbits.map(blockSize)).toEqual(new Array(29).fill(32));
     const fp32Bytes = readFileSync(join(dir, 'onnx/model.onnx')).length;
     expect(fp32Bytes + committed.length).toBeLessThan(40e6);
   });

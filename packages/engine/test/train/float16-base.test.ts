@@ -6,8 +6,7 @@ import { GradScaler } from '../../src/train/grad-scaler.js';
 import { TrainSession, type TrainSessionOptions } from '../../src/train/index.js';
 import { transformersOrt } from '../../src/ort-module.js';
 import { adapterTensors, maxAdapterDiff, webgpuSkipReason } from './helpers.js';
-import { q4Twin } from '../../../../tooling/model-builder/test/q4-twin.js';
-import { nbitsTwin } from './quantized-twin.js';
+import { q4Twin } from '@mor/model-builder';
 import { randomBatch, randomMorAdapter } from './tiny-models.js';
 
 // Training through a frozen float16 base (fp16 / q4f16 files): the base's forward and backward run in float16,
@@ -24,7 +23,7 @@ async function form(dtype: 'fp16' | 'q4f16', base = fp32) {
   toDtype(m, dtype);
   const half = encodeModelBytes(m);
   convertFloatType(m, 'float32');
-  return { half, twin: await nbitsTwin(encodeModelBytes(m)) };
+  return { half, twin: await q4Twin(encodeModelBytes(m)) };
 }
 const targets = ['q_proj', 'v_proj', 'down_proj'];
 

@@ -3,14 +3,14 @@ import { decodeModel, encodeModelBytes } from '@mor/onnx';
 import { describe, expect, it } from 'vitest';
 import { TrainSession, type TrainSessionOptions } from '../../src/train/index.js';
 import { maxAdapterDiff, webgpuSkipReason } from './helpers.js';
-import { int8Twin, nbitsTwin } from './quantized-twin.js';
+import { int8Twin, q4Twin } from '@mor/model-builder';
 import { freshLoraAdapter, randomBatch, randomMorAdapter } from './tiny-models.js';
 
 // QLoRA: adapters trained through a frozen 4-bit base (MatMulNBits). One SGD step must equal the step on the fp32
 // twin whose weights are the dequantized ones: the forward multiplies by exactly that weight, and the backward
 // rebuilds it (gradient-rules.ts, quantized-grads.ts).
 const built = buildLlama({ hidden: 64, layers: 2, withoutKvCache: true, seed: 4, quantize: 'matmulnbits' });
-const twin = await nbitsTwin(built.onnx);
+const twin = await q4Twin(built.onnx);
 const targets = ['q_proj', 'v_proj', 'down_proj'];
 const skip = webgpuSkipReason();
 
