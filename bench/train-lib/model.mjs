@@ -4,18 +4,11 @@ import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'nod
 import { join } from 'node:path';
 import { buildLlama, buildLlamaBuilderForm } from '@mor/model-builder';
 import { decodeModel, encodeModel } from '@mor/onnx';
+import { llamaShape } from '../lib/args.mjs';
 
 /** `{ onnx, linears }` of the model for the parsed options `o`. */
 export function buildTrainModel(o) {
-  const shape = {
-    hidden: o.hidden,
-    layers: o.layers,
-    heads: o.heads,
-    kvHeads: o.kvHeads,
-    intermediate: o.intermediate,
-    vocab: o.vocab,
-    seed: o.seed,
-  };
+  const shape = llamaShape(o);
   return o.form === 'builder' ? buildLlamaBuilderForm(shape) : buildLlama({ ...shape, withoutKvCache: true });
 }
 
