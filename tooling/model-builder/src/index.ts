@@ -42,3 +42,4 @@ export { convertFloatType, FLOAT16_MAX, type FloatTypeReport } from './float-typ
 export { DERIVED_DTYPES, toDtype, writeDtypeFile, type DerivedDtype } from './dtype-files.js';
 export { builtModelFromExport } from './builder-form/from-export.js';
 export { int8Twin, q4Twin } from './twins.js';
+export { webgpuSkipReason } from './webgpu-skip.js';

@@ -1,24 +1,10 @@
-import { existsSync } from 'node:fs';
 import ort from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 
+export { webgpuSkipReason } from '../src/index.js';
+
 // The backends our users run, opened from Node: WebGPU through onnxruntime-node (Dawn; SwiftShader where no GPU is
 // present) and WASM through onnxruntime-web (the same build the browser loads).
-
-/** Why WebGPU cannot run here, or null (Dawn needs a Vulkan loader and an ICD). */
-export function webgpuSkipReason(): string | null {
-  const icd = process.env['VK_ICD_FILENAMES'];
-  if (!icd) return 'VK_ICD_FILENAMES is not set';
-  if (!existsSync(icd)) return `VK_ICD_FILENAMES names a missing file (${icd})`;
-  const dirs = [
-    ...(process.env['LD_LIBRARY_PATH'] ?? '').split(':'),
-    '/usr/lib/x86_64-linux-gnu',
-    '/usr/lib',
-  ];
-  return dirs.some((d) => d && existsSync(`${d}/libvulkan.so.1`))
-    ? null
-    : 'no Vulkan loader (libvulkan.so.1)';
-}
 
 export type Ep = 'cpu' | 'webgpu' | 'wasm';
 

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Adapter } from '@mor/format';
 import type { TrainBatch } from '../../src/train/index.js';
@@ -59,18 +59,5 @@ export function maxAdapterDiff(a: Adapter, b: Adapter): number {
   return max;
 }
 
-/** Why the WebGPU tests cannot run here, or null (Dawn needs a Vulkan loader and an ICD). */
-export function webgpuSkipReason(): string | null {
-  const icd = process.env['VK_ICD_FILENAMES'];
-  if (!icd) return 'VK_ICD_FILENAMES is not set';
-  if (!existsSync(icd)) return `VK_ICD_FILENAMES names a missing file (${icd})`;
-  const dirs = [
-    ...(process.env['LD_LIBRARY_PATH'] ?? '').split(':'),
-    '/usr/lib/x86_64-linux-gnu',
-    '/lib/x86_64-linux-gnu',
-    '/usr/lib',
-  ];
-  return dirs.some((d) => d && existsSync(`${d}/libvulkan.so.1`))
-    ? null
-    : 'no Vulkan loader (libvulkan.so.1)';
-}
+/** Why the WebGPU tests cannot run here, or null (one check for every package's tests). */
+export { webgpuSkipReason } from '@mor/model-builder';
