@@ -5,13 +5,29 @@
 // the test split by greedy exact match.
 //
 //   node bench/quality.mjs [--quick] [--seeds 0,1,2] [--methods a,b] [--json out.json] [--out-dir DIR] [--keep]
+//                          [--cache DIR | --no-cache]
 //
 // --quick: one seed, 300 steps, fixed learning rates, 40 test prompts per task (≤ 10 min on 2 cores).
 // --json FILE: writes the schema document {"base_model", "tasks", "results": [...]} to FILE and prints it on
 //   stdout (everything else goes to stderr).
 // --out-dir: table.md, runs.json, accuracy-vs-params.svg, gates-*.svg (default bench/results/quality-quick
 //   or docs/quality). Build the packages first (`npm run build`). Training goes through `mor train`.
-import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+// --cache DIR: each finished run (a learning-rate candidate scored on dev, a seed scored on test) is kept as one
+//   JSON record in DIR, and a rerun takes it from there instead of training again, so the full study (hours here)
+//   can be stopped and resumed, across sessions too. A record is reused only when its fingerprint (the run's
+//   flags, learning rate, seed, sizes, and the bytes of the base model and data files) matches. The full study
+//   caches by default in bench/results/quality-full/runs (committed); trained models stay in the ignored
+//   bench/results/.quality-work until the study is done. --quick caches only when given --cache.
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,9 +36,12 @@ import { findLinearLayers } from '@mor/onnx';
 import { readModelFile } from '@mor/onnx/node';
 import {
   GENERATION_TASKS,
+  RunCache,
   STUDY_METHODS,
   checkQualityReport,
   entropy,
+  fileDigest,
+  fingerprint,
   heatmapSvg,
   meanAccuracy,
   mutualInformation,
@@ -43,6 +62,8 @@ const { values: args } = parseArgs({
     methods: { type: 'string', default: STUDY_METHODS.join(',') },
     keep: { type: 'boolean', default: false },
     seeds: { type: 'string' },
+    cache: { type: 'string' },
+    'no-cache': { type: 'boolean', default: false },
   },
 });
 const preset = args.quick ? SIZES.quick : SIZES.full;
@@ -63,7 +84,28 @@ const ROUTED = ['moelora', 'mor', 'mor-top2'];
 const model = join(repo, BASE);
 const data = (f) => join(repo, 'examples/data/wordnet', f);
 const log = (s) => process.stderr.write(`${s}\n`);
-const work = mkdtempSync(join(tmpdir(), 'mor-quality-'));
+const cacheDir = args['no-cache']
+  ? undefined
+  : (args.cache ?? (args.quick ? undefined : join(repo, 'bench/results/quality-full/runs')));
+// With a cache, trained models live in a fixed ignored folder, so a resumed study still finds the seed-0 model of
+// the learning rate it picked; without one, in a temporary folder removed at the end.
+const work = cacheDir
+  ? join(repo, 'bench/results/.quality-work', args.quick ? 'quick' : 'full')
+  : mkdtempSync(join(tmpdir(), 'mor-quality-'));
+mkdirSync(work, { recursive: true });
+const cache = cacheDir
+  ? new RunCache(cacheDir, {
+      model: fileDigest(join(model, 'onnx/model.onnx')),
+      config: fileDigest(join(model, 'config.json')),
+      train: fileDigest(data('train.jsonl')),
+      dev: fileDigest(data('dev.jsonl')),
+      test: fileDigest(data('test.jsonl')),
+    })
+  : undefined;
+if (cache) log(`run cache: ${relative(repo, cacheDir)} (${cache.size} records)`);
+/** `fn()` once per fingerprint: from the cache when it holds the record, else run and recorded. */
+const cached = (name, key, fn) => (cache ? cache.get(name, key, fn) : fn());
+const trainSize = { steps: size.steps, batchSize: size.batchSize, warmup: size.warmup };
 const t0 = performance.now();
 const load0 = loadavg();
 
@@ -83,83 +125,104 @@ for (const method of methods) {
     continue;
   }
   const flags = methodFlags(method, shapes);
-  const trainRun = (seed, lr) => {
-    const out = join(work, `${method}-s${seed}-lr${lr}`);
+  /**
+   * The model of (seed, lr), trained once: its folder is named by the run's fingerprint and marked done when
+   * `mor train` returned, so the test run of the chosen rate reuses the grid's seed-0 model, also after a resume.
+   */
+  const trained = (seed, lr) => {
+    const id = fingerprint({ flags, lr, seed, ...trainSize, inputs: cache?.inputs }).slice(0, 12);
+    const out = join(work, `${method}-s${seed}-lr${lr}-${id}`);
+    const done = join(out, '.study-done.json');
+    if (existsSync(done)) return { out, ...JSON.parse(readFileSync(done, 'utf8')) };
+    rmSync(out, { recursive: true, force: true }); // an interrupted run's leftovers
     const seconds = train({ model, data: data('train.jsonl'), out, flags, lr, seed, ...size });
+    writeFileSync(done, JSON.stringify({ seconds }));
     return { out, seconds };
   };
   const asModel = (out) => (method === 'full' ? { model: out } : { model, adapter: out });
   // Learning rate: the best dev mean accuracy of seed 0 over the grid (the smaller rate on a tie).
   let lr = quickLr(method);
-  const seed0 = new Map();
   if (size.grid) {
     grid[method] = [];
     for (const cand of lrGrid(method)) {
-      const r = trainRun(0, cand);
-      seed0.set(cand, r);
-      const dev = score({
-        work,
-        name: `${method}-dev-${cand}`,
-        ...asModel(r.out),
-        data: data('dev.jsonl'),
-        limitPerTask: size.devPerTask,
-        maxNewTokens: MAX_NEW_TOKENS,
+      const key = { flags, lr: cand, seed: 0, ...trainSize, devPerTask: size.devPerTask, MAX_NEW_TOKENS };
+      const g = await cached(`${method}-lr${cand}-dev`, key, () => {
+        const r = trained(0, cand);
+        const dev = score({
+          work,
+          name: `${method}-dev-${cand}`,
+          ...asModel(r.out),
+          data: data('dev.jsonl'),
+          limitPerTask: size.devPerTask,
+          maxNewTokens: MAX_NEW_TOKENS,
+        });
+        return {
+          lr: cand,
+          dev_mean_accuracy: meanAccuracy(dev.accuracy),
+          dev_accuracy: dev.accuracy,
+          train_seconds: r.seconds,
+          score_seconds: dev.seconds,
+        };
       });
-      const m = meanAccuracy(dev.accuracy);
-      grid[method].push({ lr: cand, dev_mean_accuracy: m, dev_accuracy: dev.accuracy });
-      log(`${method} lr ${cand}: dev mean accuracy ${(100 * m).toFixed(1)} %`);
+      grid[method].push(g);
+      log(`${method} lr ${cand}: dev mean accuracy ${(100 * g.dev_mean_accuracy).toFixed(1)} %`);
     }
     lr = grid[method].reduce((best, g) => (g.dev_mean_accuracy > best.dev_mean_accuracy ? g : best)).lr;
   }
   for (const seed of size.seeds) {
-    const r = seed0.get(lr) && seed === 0 ? seed0.get(lr) : trainRun(seed, lr);
     const routed = ROUTED.includes(method);
-    const test = score({
-      work,
-      name: `${method}-test-s${seed}`,
-      ...asModel(r.out),
-      data: data('test.jsonl'),
-      limitPerTask: size.testPerTask,
-      maxNewTokens: MAX_NEW_TOKENS,
-      gates: routed,
+    const key = { flags, lr, seed, ...trainSize, testPerTask: size.testPerTask, MAX_NEW_TOKENS, routed };
+    const run = await cached(`${method}-s${seed}-test`, key, () => {
+      const r = trained(seed, lr);
+      const test = score({
+        work,
+        name: `${method}-test-s${seed}`,
+        ...asModel(r.out),
+        data: data('test.jsonl'),
+        limitPerTask: size.testPerTask,
+        maxNewTokens: MAX_NEW_TOKENS,
+        gates: routed,
+      });
+      const params = method === 'full' ? fullParams : adapterParams(r.out);
+      const accuracy = Object.fromEntries(GENERATION_TASKS.map((t) => [t, test.accuracy[t] ?? 0]));
+      const run = {
+        method,
+        seed,
+        trainable_params: params,
+        accuracy,
+        mean_accuracy: meanAccuracy(accuracy),
+        lr,
+        train_seconds: r.seconds,
+        score_seconds: test.seconds,
+      };
+      // A few continuations per task, to show what the numbers count.
+      run.samples = GENERATION_TASKS.flatMap((t) =>
+        test.predictions
+          .filter((p) => p.task === t)
+          .slice(0, 3)
+          .map((p) => ({
+            task: t,
+            headword: p.headword,
+            answers: p.answers.slice(0, 5),
+            prediction: p.prediction,
+          })),
+      );
+      if (test.gates) {
+        const counts = GENERATION_TASKS.map((t) => test.gates[t].top_counts);
+        run.gates = test.gates;
+        run.mutual_information_bits = mutualInformation(counts);
+        run.expert_entropy_bits = entropy(counts[0].map((_, e) => counts.reduce((a, row) => a + row[e], 0)));
+      }
+      return run;
     });
-    const params = method === 'full' ? fullParams : adapterParams(r.out);
-    const accuracy = Object.fromEntries(GENERATION_TASKS.map((t) => [t, test.accuracy[t] ?? 0]));
-    const run = {
-      method,
-      seed,
-      trainable_params: params,
-      accuracy,
-      mean_accuracy: meanAccuracy(accuracy),
-      lr,
-      train_seconds: r.seconds,
-      score_seconds: test.seconds,
-    };
-    // A few continuations per task, to show what the numbers count.
-    run.samples = GENERATION_TASKS.flatMap((t) =>
-      test.predictions
-        .filter((p) => p.task === t)
-        .slice(0, 3)
-        .map((p) => ({
-          task: t,
-          headword: p.headword,
-          answers: p.answers.slice(0, 5),
-          prediction: p.prediction,
-        })),
-    );
-    if (test.gates) {
-      const counts = GENERATION_TASKS.map((t) => test.gates[t].top_counts);
-      run.gates = test.gates;
-      run.mutual_information_bits = mutualInformation(counts);
-      run.expert_entropy_bits = entropy(counts[0].map((_, e) => counts.reduce((a, row) => a + row[e], 0)));
-    }
+    const params = run.trainable_params;
     runs.push(run);
     const mi =
       run.mutual_information_bits !== undefined
         ? `, MI(task; top expert) ${run.mutual_information_bits.toFixed(3)} bits`
         : '';
     log(
-      `${method} seed ${seed} lr ${lr}: test mean accuracy ${(100 * run.mean_accuracy).toFixed(1)} % (${params} params, ${r.seconds.toFixed(0)} s${mi})`,
+      `${method} seed ${seed} lr ${lr}: test mean accuracy ${(100 * run.mean_accuracy).toFixed(1)} % (${params} params, ${run.train_seconds.toFixed(0)} s${mi})`,
     );
   }
 }
@@ -176,6 +239,15 @@ const report = checkQualityReport({
   })),
 });
 const wall = (performance.now() - t0) / 1000;
+// The runs' own seconds (training and scoring), which a resumed study spreads over several invocations.
+const computeSeconds =
+  Object.values(grid)
+    .flat()
+    .reduce((a, g) => a + g.train_seconds + g.score_seconds, 0) +
+  runs.reduce((a, r) => a + r.score_seconds + (size.grid && r.seed === 0 ? 0 : r.train_seconds), 0);
+const fromCache = cache?.hits
+  ? ` (${cache.hits} of ${cache.hits + cache.misses} runs taken from the run cache; ${computeSeconds.toFixed(0)} s of training and scoring in all)`
+  : '';
 const load1 = loadavg();
 
 // Outputs: written into a temporary folder beside the target, then swapped in (a failed run leaves the old ones).
@@ -195,7 +267,7 @@ const command = `node ${['bench/quality.mjs', ...process.argv.slice(2)].join(' '
 write(
   'table.md',
   [
-    `Test accuracy (%, greedy exact match, mean ± std over seeds) on ${BASE}; \`${command}\`, ${wall.toFixed(0)} s wall, load average ${load0[0].toFixed(2)} at start, ${load1[0].toFixed(2)} at end.`,
+    `Test accuracy (%, greedy exact match, mean ± std over seeds) on ${BASE}; \`${command}\`, ${wall.toFixed(0)} s wall${fromCache}, load average ${load0[0].toFixed(2)} at start, ${load1[0].toFixed(2)} at end.`,
     '',
     resultsTable(summary, GENERATION_TASKS),
     '',
@@ -215,7 +287,7 @@ write(
 );
 write(
   'runs.json',
-  `${JSON.stringify({ command, wall_seconds: wall, loadavg_start: load0, loadavg_end: load1, size, unavailable, grid, runs }, null, 2)}\n`,
+  `${JSON.stringify({ command, wall_seconds: wall, compute_seconds: computeSeconds, loadavg_start: load0, loadavg_end: load1, size, unavailable, grid, runs }, null, 2)}\n`,
 );
 write('results.json', `${JSON.stringify(report, null, 2)}\n`);
 write(

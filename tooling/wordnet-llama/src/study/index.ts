@@ -10,3 +10,4 @@ export {
 export { mutualInformation, entropy } from './mutual-information.js';
 export { scatterSvg, heatmapSvg, type ScatterSeries } from './svg.js';
 export { matchedLoraRank } from './matched-rank.js';
+export { RunCache, fileDigest, fingerprint, stableJson, type RunRecord } from './run-cache.js';
