@@ -235,6 +235,7 @@ async function build(o: TrainSessionOptions): Promise<TrainGraphs> {
     // WebGPU binds every Concat input as a storage buffer (as few as 8 per shader): small groups there only.
     maxFusedTensors: (o.device ?? 'cpu') === 'webgpu' ? WEBGPU_MAX_FUSED_TENSORS : Infinity,
     opset,
+    checkpointing: o.gradientCheckpointing ?? false,
   });
   const gradOutputs = new Set(step.gradients.values());
   if (!o.outputGradients) graph.output = graph.output.filter((v) => !gradOutputs.has(v.name));

@@ -87,6 +87,13 @@ export interface TrainSessionOptions {
   ort?: TrainOrt;
   /** Micro-batches per update (default 1). The update uses the loss over all of them (token-weighted). */
   gradAccum?: number;
+  /**
+   * Gradient checkpointing, as transformers' Trainer offers it: of the forward's activations only the tensors
+   * crossing decoder layers (the residual stream) are kept; the backward recomputes each layer's forward from
+   * them (@mor/onnx autodiff/checkpointing.ts). The same gradients and updates; fewer activations alive at once
+   * (bench/README.md "Gradient checkpointing"), for about one more forward per step. Default false.
+   */
+  gradientCheckpointing?: boolean;
   /** Coefficient of the router load-balancing loss (mor-spec §1); default: the adapter config's, else 0. */
   routerAuxLossCoef?: number;
   /** Seed of the adapter-input dropout masks (used only when the adapter's `dropout` > 0). Default 0. */

@@ -2,6 +2,7 @@ import { TensorProto_DataType as DataType, type GraphProto, type NodeProto } fro
 import type { GraphBuilder } from '../graph/graph-builder.js';
 import { opKey } from '../graph/graph-index.js';
 import { typedBuilders } from './builder.js';
+import { Checkpoints } from './checkpointing.js';
 import { DECOMPOSABLE } from './decompose.js';
 import { prune } from './prune.js';
 import { viewDynamicQuantizedChains } from './quantized-chains.js';
@@ -30,6 +31,12 @@ export interface GradientGraphOptions {
   addOutputs?: boolean;
   /** Name scope of the emitted nodes and tensors; default `/grad`. */
   scope?: string;
+  /**
+   * Gradient checkpointing: keep only the tensors crossing decoder-layer boundaries (layers told by node names,
+   * checkpointing.ts) and emit each layer's forward again for its backward, which reads the copies. Same values,
+   * fewer activations alive at once, about one more forward of compute. Default false.
+   */
+  checkpointing?: boolean;
 }
 
 /** What {@link buildGradientGraph} did. */
@@ -38,6 +45,8 @@ export interface GradientGraphResult {
   gradients: Map<string, string>;
   /** The forward nodes that were differentiated (on a path from a `wrt` tensor to the loss). */
   differentiated: NodeProto[];
+  /** With `checkpointing`: the layers whose forward is recomputed in the backward, in walk order. */
+  recomputedLayers: number[];
 }
 
 /**
@@ -100,6 +109,9 @@ export function buildGradientGraph(graph: GraphProto, options: GradientGraphOpti
     return contributions.get(name)![0];
   };
   addGrad(loss, b.fillLike(loss, 1));
+  const checkpoints = options.checkpointing
+    ? new Checkpoints(graph, graph.node.slice(0, nodeCount), b)
+    : null;
 
   const differentiated: NodeProto[] = [];
   for (let k = forward.length - 1; k >= 0; k--) {
@@ -125,6 +137,8 @@ export function buildGradientGraph(graph: GraphProto, options: GradientGraphOpti
       dy: node.output.map((o) => total(o)),
       info,
     };
+    checkpoints?.enter(node, c.dy, total);
+    const emittedFrom = graph.node.length;
     const grads = rule.grad(c);
     const exact = rule.exact?.(c) ?? [];
     node.input.forEach((x, i) => {
@@ -136,7 +150,9 @@ export function buildGradientGraph(graph: GraphProto, options: GradientGraphOpti
           context,
         );
       addGrad(x, rule.broadcast && !exact[i] ? reduceToInput(c.b, info, node, g, x) : g);
+      checkpoints?.contributed(x);
     });
+    checkpoints?.rewrite(emittedFrom);
   }
 
   const gradients = new Map<string, string>();
@@ -151,5 +167,9 @@ export function buildGradientGraph(graph: GraphProto, options: GradientGraphOpti
     firstInitializer: initializerCount,
     keep: new Set(gradients.values()),
   });
-  return { gradients, differentiated: differentiated.reverse() };
+  return {
+    gradients,
+    differentiated: differentiated.reverse(),
+    recomputedLayers: checkpoints?.recomputed ?? [],
+  };
 }

@@ -20,6 +20,8 @@ export interface TrainStepOptions {
   maxFusedTensors?: number;
   opset?: number;
   floatType?: DataType.FLOAT | DataType.DOUBLE;
+  /** Gradient checkpointing: recompute each decoder layer's forward in the backward (GradientGraphOptions). */
+  checkpointing?: boolean;
 }
 
 /** What the train-step graph takes and gives besides the forward graph's own inputs/outputs. */
@@ -28,6 +30,8 @@ export interface TrainStep extends OptimizerOutputs {
   gradients: Map<string, string>;
   /** Scalar inputs to feed each step: `lr`, plus `step` (t from 1) for AdamW. */
   scalarInputs: string[];
+  /** With `checkpointing`: the layers recomputed in the backward, in walk order. */
+  recomputedLayers: number[];
 }
 
 /**
@@ -37,7 +41,12 @@ export interface TrainStep extends OptimizerOutputs {
  */
 export function buildTrainStep(graph: GraphProto, options: TrainStepOptions): TrainStep {
   const common = { opset: options.opset, floatType: options.floatType ?? DataType.FLOAT };
-  const { gradients } = buildGradientGraph(graph, { loss: options.loss, wrt: options.params, ...common });
+  const { gradients, recomputedLayers } = buildGradientGraph(graph, {
+    loss: options.loss,
+    wrt: options.params,
+    checkpointing: options.checkpointing ?? false,
+    ...common,
+  });
   let grads = gradients;
   if (options.maxGradNorm !== undefined) {
     const clipped = emitClipGradNorm(graph, {
@@ -58,5 +67,10 @@ export function buildTrainStep(graph: GraphProto, options: TrainStepOptions): Tr
           ...common,
           ...(options.maxFusedTensors !== undefined && { maxFusedTensors: options.maxFusedTensors }),
         });
-  return { ...outputs, gradients, scalarInputs: optimizer.kind === 'sgd' ? ['lr'] : ['lr', 'step'] };
+  return {
+    ...outputs,
+    gradients,
+    recomputedLayers,
+    scalarInputs: optimizer.kind === 'sgd' ? ['lr'] : ['lr', 'step'],
+  };
 }
