@@ -28,6 +28,7 @@ function trainOptions(options: Record<string, unknown>): TrainAdapterOptions {
     ...adapterShapeFlags(options),
     ...dataFlags(options),
     shuffle: options.shuffle !== false,
+    ...(options.gradientCheckpointing === true && { gradientCheckpointing: true }),
   };
   const set = <K extends keyof TrainAdapterOptions>(key: K, v: TrainAdapterOptions[K] | undefined): void => {
     if (v !== undefined) o[key] = v;
@@ -146,6 +147,11 @@ export const trainCommand: CommandSpec = {
     { flags: '--warmup-steps <n>', description: 'linear warm-up steps (default 0)' },
     batchSizeOption('rows per micro-batch'),
     { flags: '--grad-accum <n>', description: 'micro-batches per optimizer step (default 1)' },
+    {
+      flags: '--gradient-checkpointing',
+      description:
+        "recompute each layer's activations in the backward: less memory, ~1 more forward per step",
+    },
     { flags: '--max-steps <n>', description: 'optimizer steps to take' },
     { flags: '--epochs <n>', description: 'passes over the data when --max-steps is not given (default 3)' },
     maxLengthOption,

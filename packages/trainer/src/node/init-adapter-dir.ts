@@ -40,7 +40,7 @@ const INIT_ADAPTER_DIR_OPTIONS = {
 
 export async function initAdapterDir(o: InitAdapterDirOptions): Promise<Adapter> {
   checkOptions('initAdapterDir', o, INIT_ADAPTER_DIR_OPTIONS);
-  const m = await openTrainingModel(o.model);
+  const m = await openTrainingModel(o.model, undefined, undefined, { mapWeights: true }); // shapes only
   const targets = o.targets ?? defaultTargets(m.config['model_type']);
   if (!targets)
     throw new TrainConfigError(

@@ -1,7 +1,7 @@
-import { readdir, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { AutoTokenizer, type PreTrainedTokenizer } from '@huggingface/transformers';
-import type { ModelProto } from '@mor/onnx';
+import { DataLocation, decodeModel, externalDataInfo, modelTensors, type ModelProto } from '@mor/onnx';
 import { readModelFile } from '@mor/onnx/node';
 import {
   readModelConfig,
@@ -24,10 +24,21 @@ export interface TrainingModel {
   config: Record<string, unknown>;
   tokenizer: PreTrainedTokenizer;
   task: TrainTask;
-  /** The training graph (`onnx/model.onnx`, or the file of the chosen dtype), decoded (external data inlined). */
+  /**
+   * The training graph (`onnx/model.onnx`, or the file of the chosen dtype), decoded: external data inlined, or,
+   * with `externalDataDir`, left as references (dims without values).
+   */
   graph: ModelProto;
-  /** The same graph encoded for the train session: weights ≥ 1 MiB as external data viewing `graph`'s bytes. */
+  /**
+   * The graph for the train session: weights ≥ 1 MiB as external data viewing `graph`'s bytes; with
+   * `externalDataDir`, the file's own bytes (the weights stay in their files).
+   */
   onnx: SessionModel;
+  /**
+   * Set when the weights were left in the graph file's external data files (`mapWeights`): their folder, which the
+   * train session links and onnxruntime maps (TrainSessionOptions.externalDataDir), so they are held once.
+   */
+  externalDataDir?: string;
   padTokenId: number;
   label2id: Record<string, number>;
   numLabels: number | undefined;
@@ -71,6 +82,50 @@ async function trainingGraphFile(dir: string, chosen: string): Promise<string> {
   );
 }
 
+/** The external data files `model` references, checked to lie inside the model's folder and to exist there. */
+async function externalFiles(model: ModelProto, file: string): Promise<string[]> {
+  const locations = new Set<string>();
+  for (const t of modelTensors(model))
+    if (t.dataLocation === DataLocation.EXTERNAL) {
+      const location = externalDataInfo(t)['location'];
+      if (location === undefined)
+        throw new TrainConfigError(`${file}: external tensor "${t.name}" has no location`);
+      locations.add(location);
+    }
+  for (const location of locations) {
+    const rel = normalize(location);
+    if (isAbsolute(rel) || rel === '..' || rel.startsWith(`..${sep}`))
+      throw new TrainConfigError(
+        `${file}: external data location ${JSON.stringify(location)} leaves the model folder`,
+      );
+    if (!(await stat(join(dirname(file), rel)).catch(() => null)))
+      throw new TrainConfigError(`${file}: its external data file ${location} is missing`);
+  }
+  return [...locations];
+}
+
+/** Reads the graph file; with `mapWeights`, weights in external data files stay there (see `externalDataDir`). */
+async function readTrainingGraph(
+  file: string,
+  mapWeights: boolean,
+): Promise<Pick<TrainingModel, 'graph' | 'onnx' | 'externalDataDir'>> {
+  try {
+    if (mapWeights) {
+      const bytes = await readFile(file);
+      const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const graph = await decodeModel(view);
+      if ((await externalFiles(graph, file)).length > 0)
+        return { graph, onnx: { bytes: view, externalData: [] }, externalDataDir: dirname(file) };
+      return { graph, onnx: encodeForSession(graph) };
+    }
+    const graph = await readModelFile(file);
+    return { graph, onnx: encodeForSession(graph) };
+  } catch (e) {
+    if (e instanceof TrainConfigError) throw e;
+    throw new TrainConfigError(`${file}: cannot read the training graph (${(e as Error).message})`);
+  }
+}
+
 /**
  * Opens a transformers.js model for training: a local directory, or a Hub id whose files are pulled first
  * (node/model-dir-from-hub.ts). The training graph is the file transformers.js loads for `dtype`: `onnx/model.onnx`
@@ -79,12 +134,14 @@ async function trainingGraphFile(dir: string, chosen: string): Promise<string> {
  * quantized at run time, straight-through gradient), `model_fp16.onnx` / `model_q4f16.onnx` for fp16 / q4f16 (a
  * float16 base: its forward and backward in float16, the loss and the adapter in float32, dynamic loss scaling:
  * @mor/engine grad-scaler.ts). The task comes from `task`, else the config's
- * `architectures`, else causal-lm.
+ * `architectures`, else causal-lm. With `mapWeights`, weights in external data files (`model.onnx_data`, as real
+ * models come) are not read: see `externalDataDir` (what needs their values, `full` training, must not ask).
  */
 export async function openTrainingModel(
   model: string,
   task?: TrainTask,
   dtype?: string,
+  { mapWeights = false }: { mapWeights?: boolean } = {},
 ): Promise<TrainingModel> {
   trainableSuffix(dtype ?? 'fp32'); // before any download
   const given = await resolveModelSource(model);
@@ -94,12 +151,7 @@ export async function openTrainingModel(
   if (source.kind !== 'local') throw new TrainConfigError(`"${model}" did not resolve to a model directory`);
   const config = await readModelConfig(source);
   const file = await trainingGraphFile(source.dir, dtype ?? 'fp32');
-  let graph: ModelProto;
-  try {
-    graph = await readModelFile(file);
-  } catch (e) {
-    throw new TrainConfigError(`${file}: cannot read the training graph (${(e as Error).message})`);
-  }
+  const read = await readTrainingGraph(file, mapWeights);
   const tokenizer = await AutoTokenizer.from_pretrained(useModelSource(source));
   const resolvedTask = task ?? taskFromConfig(config) ?? 'causal-lm';
   const padTokenId =
@@ -122,8 +174,7 @@ export async function openTrainingModel(
     config,
     tokenizer,
     task: resolvedTask,
-    graph,
-    onnx: encodeForSession(graph),
+    ...read,
     padTokenId,
     label2id,
     numLabels,

@@ -160,7 +160,10 @@ async function trainInto(o: TrainAdapterOptions, hooks: TrainAdapterHooks): Prom
   const checkpoint: Checkpoint | undefined =
     o.resume !== undefined ? await loadCheckpoint(o.resume) : undefined;
   const dtype = checkpoint ? resumeDtype(o.dtype, checkpoint.state.settings, o.resume!) : o.dtype;
-  const m = await openTrainingModel(o.model, o.task, dtype);
+  // The base weights stay in their files, mapped by onnxruntime (held once), unless `full` trains them or the
+  // session runs on wasm, which reads models from memory.
+  const mapWeights = method !== 'full' && o.device !== 'wasm';
+  const m = await openTrainingModel(o.model, o.task, dtype, { mapWeights });
   const encode = {
     task: m.task,
     tokenizer: m.tokenizer,
@@ -187,12 +190,15 @@ async function trainInto(o: TrainAdapterOptions, hooks: TrainAdapterHooks): Prom
   const opening = Date.now();
   const session: TrainSessionLike = await TrainSession.create({
     model: m.onnx.bytes,
-    externalData: externalDataOf(m.onnx),
+    ...(m.externalDataDir !== undefined
+      ? { externalDataDir: m.externalDataDir }
+      : { externalData: externalDataOf(m.onnx) }),
     task: m.task,
     method,
     ...(adapter ? { adapter } : {}),
     optimizer,
     gradAccum,
+    ...(o.gradientCheckpointing ? { gradientCheckpointing: true } : {}),
     dropoutSeed: o.seed ?? 0,
     ...(o.lossScale !== undefined ? { lossScaling: { initScale: o.lossScale } } : {}),
     ...(method === 'full' ? { fullTargets: o.targets ?? allLinearLeaves(m) } : {}),

@@ -52,6 +52,12 @@ export interface TrainAdapterOptions {
   /** Rows per micro-batch (default 8) and micro-batches per optimizer step (default 1). */
   batchSize?: number;
   gradAccum?: number;
+  /**
+   * Recompute each decoder layer's activations in the backward instead of keeping them (transformers'
+   * `gradient_checkpointing`): less memory for about one more forward per step, the same result (default false;
+   * not a result setting, so a resume may turn it on or off).
+   */
+  gradientCheckpointing?: boolean;
   /** Stop after this many optimizer steps; else `epochs` passes over the data (default 3, HF's). */
   maxSteps?: number;
   epochs?: number;
@@ -102,6 +108,7 @@ export const TRAIN_ADAPTER_OPTIONS = {
   warmupSteps: true,
   batchSize: true,
   gradAccum: true,
+  gradientCheckpointing: true,
   maxSteps: true,
   epochs: true,
   maxLength: true,
