@@ -57,7 +57,11 @@ export class TrainSession {
 
   /** Builds the graphs and opens the train session on `options.device` (default `cpu`). */
   static async create(options: TrainSessionOptions): Promise<TrainSession> {
-    const device = await checkDevice(options.device ?? 'cpu');
+    // `wasm` in Node: onnxruntime-web's, when the caller hands it over as `ort` (transformers.js has none there).
+    const device =
+      options.device === 'wasm' && options.ort && runningInNode()
+        ? 'wasm'
+        : await checkDevice(options.device ?? 'cpu');
     const accum = options.gradAccum ?? 1;
     if (!Number.isInteger(accum) || accum < 1)
       throw new TrainSetupError(`gradAccum must be an integer ≥ 1, got ${accum}`);

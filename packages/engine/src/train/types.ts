@@ -77,7 +77,8 @@ export interface TrainSessionOptions {
   optimizer: OptimizerSpec;
   /**
    * `cpu` (Node default), `webgpu` (parameters and optimizer state stay in GPU buffers between steps), `cuda`,
-   * `wasm` (browser). Checked at create: an unknown name fails listing the valid ones.
+   * `wasm` (browser; in Node too when `ort` is onnxruntime-web). Checked at create: an unknown name fails listing
+   * the valid ones.
    */
   device?: string;
   /**

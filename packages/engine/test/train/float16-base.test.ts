@@ -1,6 +1,7 @@
 import type { Adapter } from '@mor/format';
 import { buildLlama, buildLlamaBuilderForm, convertFloatType, toDtype } from '@mor/model-builder';
 import { decodeModel, encodeModelBytes } from '@mor/onnx';
+import * as ortWeb from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { GradScaler } from '../../src/train/grad-scaler.js';
 import { TrainSession, type TrainSessionOptions } from '../../src/train/index.js';
@@ -51,8 +52,35 @@ async function float16WebgpuSkipReason(): Promise<string | null> {
   }
 }
 const webgpuSkip = await float16WebgpuSkipReason();
+
+/** Why float16 cannot train on WASM (onnxruntime-web lacks a kernel the train graph needs), or null. */
+async function float16WasmSkipReason(dtype: 'fp16' | 'q4f16'): Promise<string | null> {
+  try {
+    const s = await TrainSession.create({
+      model: (await form(dtype)).half,
+      task: 'causal-lm',
+      method: 'mor',
+      adapter,
+      optimizer: { kind: 'sgd', lr: 0.5 },
+      device: 'wasm',
+      ort: ortWeb as unknown as TrainSessionOptions['ort'],
+    });
+    await s.dispose();
+    return null;
+  } catch (e) {
+    const m = String((e as Error).message);
+    if (/Could not find an implementation/.test(m))
+      return `onnxruntime-web's WASM has no float16 kernel the train graph needs: ${m.split('\n')[0]}`;
+    throw e;
+  }
+}
 const adapter = randomMorAdapter(fp32, { r: 2, experts: 2, targets });
 const batch = randomBatch(2, 10, 300, undefined, 5);
+ortWeb.env.wasm.numThreads = 1; // no worker threads in Node
+const wasmSkip = {
+  fp16: await float16WasmSkipReason('fp16'),
+  q4f16: await float16WasmSkipReason('q4f16'),
+};
 
 async function steps(model: Uint8Array, o: Partial<TrainSessionOptions>, n = 1) {
   const s = await TrainSession.create({
@@ -143,6 +171,27 @@ describe('training through a float16 base (loss in float32, loss scaling)', () =
       expect(cos).toBeGreaterThanOrEqual(0.999);
     },
   );
+
+  // WASM: onnxruntime-web in Node (the build the browser loads), handed to TrainSession as `ort`; the twin steps on
+  // the same backend.
+  for (const dtype of ['fp16', 'q4f16'] as const) {
+    const skip = wasmSkip[dtype];
+    it.skipIf(skip !== null)(
+      `${dtype} on WASM (onnxruntime-web): one SGD step within 1e-2 relative of the float32 twin’s there, cosine ≥ 0.999${skip ? ` (skipped: ${skip})` : ''}`,
+      async () => {
+        const { half, twin } = await form(dtype);
+        const wasm = { device: 'wasm', ort: ortWeb as unknown as TrainSessionOptions['ort'] };
+        const [h, f] = [await steps(half, wasm), await steps(twin, wasm)];
+        expect(h.results[0]!.lossScale).toBe(2 ** 16);
+        expect(h.results[0]!.skipped).toBeUndefined();
+        expect(Math.abs(h.results[0]!.loss - f.results[0]!.loss) / f.results[0]!.loss).toBeLessThan(1e-3);
+        const { rel, cos, size } = compareUpdates(h.trained, f.trained);
+        expect(size).toBeGreaterThan(1e-3);
+        expect(rel).toBeLessThan(1e-2);
+        expect(cos).toBeGreaterThanOrEqual(0.999);
+      },
+    );
+  }
 
   it('a step whose gradients overflow float16 is skipped: parameters and AdamW state unchanged, the scale backs off, finite steps grow it', async () => {
     const { half } = await form('fp16');
