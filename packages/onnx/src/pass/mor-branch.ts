@@ -74,14 +74,19 @@ function gatesFromLogits(b: GraphBuilder, logits: string, routing: MorRouting, c
  * ```
  * h      = x · [A; W_g]ᵀ                           one MatMul for the down-projection and the router logits
  * experts: [u, l] = Split(h);  g = gates(l + b_g)    [..., N] (top-k: the k largest, 0 elsewhere)
- *          z = (u · T_u) ⊙ (g · E)                   T_u [r, N·r], E [N, N·r] 0/1: u_rep[i·r+k] = u[k], g_i
+ *          z = (u · T_u) ⊙ (g · (s·E ⊙ vec(ω_A)ᵀ))   T_u [r, N·r], E [N, N·r] 0/1: u_rep[i·r+k] = u[k], g_i
+ *          delta = z · up,  up = Reshape(Bᵀ ⊙ ω_B[:, None, :])    [N·r, d_out]: row i·r+k = ω_B[i] ⊙ B[:, k]
  * copies:  [u_rep, l_rep] = Split(h · expand)        expand = diag(T_u, E)
  *          z = u_rep ⊙ gates(l_rep + b_g·E)          = (g ⊗ u) / r (top-k over k·r copies)
- * delta  = z · up                                   up = s·B_expᵀ [N·r, d_out], s = scaling (copies: ·r)
- * up     = (S · Bᵀ) ⊙ (Eᵀ · ω_B) ⊙ vec(ω_A)          parameter-only: S [N·r, r] holds s at (i·r+k, k)
+ *          delta = z · up,  up = s·B_expᵀ [N·r, d_out], s = scaling·r
+ *          up = (S · Bᵀ) ⊙ (Eᵀ · ω_B) ⊙ vec(ω_A)      parameter-only: S [N·r, r] holds s at (i·r+k, k)
  * ```
  *
- * `z` is `g ⊗ u` flattened expert-major. Static routing is the rank-r LoRA of mor-spec.md §3:
+ * `z` is `g ⊗ u` flattened expert-major (in the training form times `s·vec(ω_A)`: `z·up` is the same
+ * `s·B_exp·(g ⊗ u)`). The training form keeps ω_A and s on the token side, `[..., N·r]`, so that the backward
+ * holds `up` and no other `[N·r, d_out]` product per projection (the copies form's chain keeps four: ~120 MB at
+ * SmolLM2-135M's shape, bench/README.md); putting ω_B there too would cost `[..., N, d_out]` per token.
+ * Static routing is the rank-r LoRA of mor-spec.md §3:
  * `B_static = B ⊙ M`, `M = (g ⊙ ω_B)ᵀ · ω_A`, through {@link emitLoraBranch}.
  *
  * MoELoRA (`p.kind === 'moelora'`, mor-spec.md §7) is the same branch with independent experts: `A` is already
@@ -133,8 +138,15 @@ export function emitMorBranch(
     const uRep = independent
       ? u!
       : b.op1('MatMul', [u!, constant('tile_u', r, nr, (k, c) => Number(rank(c) === k))]);
-    const gRep = b.op1('MatMul', [g, constant('spread_gates', n, nr, (i, c) => Number(expert(c) === i))]);
-    z = b.op1('Mul', [uRep, gRep]);
+    // MoR: the scaling and ω_A ride on the gate spread (parameter-only, [N, N·r]), so z carries s·g_i·ω_A[i,k]
+    // and the up-projection is B ⊙ ω_B alone (see below).
+    const spread = independent
+      ? constant('spread_gates', n, nr, (i, c) => Number(expert(c) === i))
+      : b.op1('Mul', [
+          constant('spread_gates_scaled', n, nr, (i, c) => (expert(c) === i ? o.scaling : 0)),
+          b.op1('Reshape', [p.omegaA, b.i64([1, nr])]),
+        ]);
+    z = b.op1('Mul', [uRep, b.op1('MatMul', [g, spread])]);
     if (o.exposeGates) gates = g;
   } else {
     let uRep: string | undefined;
@@ -172,6 +184,13 @@ export function emitMorBranch(
     const bCatT = b.op1('Reshape', [b.transpose(p.B, [0, 2, 1]), b.i64([nr, -1])]);
     const up = product(b.op1('Mul', [bCatT, b.f(s, [], 'scaling')]), 'up');
     return { delta: b.op1('MatMul', [z, up]), gates, products };
+  }
+  if (o.softmaxOver === 'experts') {
+    // Training: up = B_expᵀ without ω_A and s (they are in z): row i·r + k is ω_B[i] ⊙ B[:, k], one broadcast Mul
+    // [r, d_out] ⊙ [N, 1, d_out] of parameters. Its gradients need only B and ω_B, so the backward keeps no
+    // [N·r, d_out] intermediate besides up itself (the selector form below keeps four per projection).
+    const up3 = b.op1('Mul', [b.transpose(p.B, [1, 0]), b.op1('Reshape', [p.omegaB, b.i64([n, 1, -1])])]);
+    return { delta: b.op1('MatMul', [z, b.op1('Reshape', [up3, b.i64([nr, -1])])]), gates, products };
   }
   const tileB = constant('tile_b', nr, r, (c, k) => (rank(c) === k ? s : 0)); // s·Bᵀ per expert
   const spreadB = constant('spread_omega_b', nr, n, (c, i) => Number(expert(c) === i));
