@@ -34,11 +34,11 @@ export function readFixture(rel: string): Uint8Array {
 /**
  * The page URL for a backend (WebGPU is what the page picks by itself; WASM is forced) and a model: by default the
  * random test model with its fixture adapter (PyTorch goldens); `wordnet` is the page's own default, the
- * WordNet-pretrained base without an adapter, in fp32 or q4.
+ * WordNet-pretrained base without an adapter, in fp32, q4 or q4f16.
  */
 export function pageUrl(
   backend: DemoOptions['backend'],
-  model: 'tiny-llama-kv' | 'wordnet' | 'wordnet-q4' = 'tiny-llama-kv',
+  model: 'tiny-llama-kv' | 'wordnet' | 'wordnet-q4' | 'wordnet-q4f16' = 'tiny-llama-kv',
 ): string {
   const params = new URLSearchParams();
   if (backend === 'wasm') params.set('backend', 'wasm');
@@ -47,6 +47,7 @@ export function pageUrl(
     params.set('adapter', '/models/tiny-llama-kv/mor-adapter/');
   }
   if (model === 'wordnet-q4') params.set('dtype', 'q4');
+  if (model === 'wordnet-q4f16') params.set('dtype', 'q4f16');
   const query = params.toString();
   return query ? `/?${query}` : '/';
 }

@@ -122,4 +122,38 @@ test.describe('WordNet base model in the page', () => {
     await trainAndCheck(page, 20, 'q4', (f) => testInfo.outputPath(f));
     expect(errors).toEqual([]);
   });
+
+  test('the q4f16 weights (4-bit, float16 activations) load, answer and train in the page', async ({
+    page,
+    backend,
+  }, testInfo) => {
+    test.setTimeout(300_000);
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(pageUrl(backend, 'wordnet-q4f16'));
+    await expect(page.locator('#model-dtype')).toHaveValue('q4f16');
+    await expect(page.locator('#heldout')).toHaveAttribute('data-state', 'base');
+    await expect(page.locator('#status')).toContainText('(q4f16)');
+    // float16 activations, float32 adapter with dynamic loss scaling: the loss still falls and the answers change.
+    await trainAndCheck(page, 20, 'q4f16', (f) => testInfo.outputPath(f));
+    expect(errors).toEqual([]);
+  });
+});
+
+test.describe('q4f16 on a WebGPU adapter without shader-f16', () => {
+  test('is refused with the reason and what to pick instead', async ({ page, backend }) => {
+    test.skip(backend !== 'webgpu', 'the check is about WebGPU adapters');
+    await page.goto(pageUrl(backend, 'wordnet-q4f16'));
+    const hasF16 = await page.evaluate(async () => {
+      const gpu = (
+        navigator as Navigator & { gpu?: { requestAdapter(): Promise<{ features: Set<string> } | null> } }
+      ).gpu;
+      const adapter = await gpu?.requestAdapter();
+      return adapter?.features.has('shader-f16') ?? false;
+    });
+    test.skip(hasF16, 'this adapter has shader-f16: q4f16 runs on it');
+    await expect(page.locator('#status')).toHaveAttribute('data-state', 'error');
+    await expect(page.locator('#status')).toContainText("q4f16 needs WebGPU's shader-f16");
+    await expect(page.locator('#status')).toContainText('?backend=wasm');
+  });
 });

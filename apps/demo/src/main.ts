@@ -8,7 +8,7 @@ import { setupHeldOutPanel, type AnswerFn } from './heldout/heldout-panel.js';
 import { renderHeatmap } from './gates/heatmap.js';
 import { fetchAdapter, parseAdapterSource } from './model/fetch-adapter.js';
 import { generateGreedy } from './model/generate.js';
-import { loadModel, type LoadedModel } from './model/load-model.js';
+import { dtypeUnsupported, loadModel, parseDemoDtype, type LoadedModel } from './model/load-model.js';
 import { chooseBackend, type BackendChoice } from './runtime/backend.js';
 import './train/onnx-train-engine.js';
 import { setupTrainPanel } from './train/train-panel.js';
@@ -94,13 +94,15 @@ async function applyToggle(): Promise<void> {
 async function load(): Promise<void> {
   const modelId = byId('model-id', HTMLInputElement).value.trim();
   const adapterText = byId('adapter-src', HTMLInputElement).value.trim();
-  const dtype = byId('model-dtype', HTMLSelectElement).value === 'q4' ? 'q4' : 'fp32';
+  const dtype = parseDemoDtype(byId('model-dtype', HTMLSelectElement).value);
   const loadedOk = await run(`Loading ${modelId}…`, async () => {
     const started = performance.now();
     backend ??= await chooseBackend();
     byId('backend', HTMLDivElement).dataset['backend'] = backend.backend;
     byId('backend-name', HTMLElement).textContent = backend.backend;
     byId('backend', HTMLDivElement).title = backend.reason;
+    const unsupported = dtypeUnsupported(dtype, backend);
+    if (unsupported) throw new Error(unsupported);
     if (loaded) await loaded.model.dispose();
     loaded = null;
     adapter = null;
@@ -267,5 +269,5 @@ for (const [param, id] of [
   const value = params.get(param);
   if (value !== null) byId(id, HTMLInputElement).value = value;
 }
-if (params.get('dtype') === 'q4') byId('model-dtype', HTMLSelectElement).value = 'q4';
+if (params.has('dtype')) byId('model-dtype', HTMLSelectElement).value = parseDemoDtype(params.get('dtype'));
 void load();

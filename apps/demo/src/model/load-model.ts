@@ -5,14 +5,17 @@ import {
   type PreTrainedTokenizer,
 } from '@huggingface/transformers';
 import { loadWithAdapter, type ModelWithSessions } from '@mor/transformers';
-import type { DemoBackend } from '../runtime/backend.js';
+import type { BackendChoice, DemoBackend } from '../runtime/backend.js';
 import { baseModelSource, type BaseModelSource } from './base-model-source.js';
 import { configureTransformersEnv, isBundledModel } from '../runtime/configure-env.js';
 
 /** A loaded causal LM with its tokenizer. */
 export interface LoadedModel {
   modelId: string;
-  /** The transformers.js dtype loaded: `fp32` (onnx/model.onnx) or `q4` (onnx/model_q4.onnx, 4-bit MatMulNBits). */
+  /**
+   * The transformers.js dtype loaded: `fp32` (onnx/model.onnx), `q4` (onnx/model_q4.onnx, 4-bit MatMulNBits) or
+   * `q4f16` (onnx/model_q4f16.onnx: 4-bit weights, float16 activations and scales).
+   */
   dtype: DemoDtype;
   model: PreTrainedModel;
   tokenizer: PreTrainedTokenizer;
@@ -22,7 +25,22 @@ export interface LoadedModel {
 }
 
 /** The dtypes the page offers. */
-export type DemoDtype = 'fp32' | 'q4';
+export const DEMO_DTYPES = ['fp32', 'q4', 'q4f16'] as const;
+export type DemoDtype = (typeof DEMO_DTYPES)[number];
+
+/** A `<select>`/URL value as a dtype the page offers; anything else is fp32. */
+export function parseDemoDtype(value: string | null): DemoDtype {
+  return (DEMO_DTYPES as readonly string[]).includes(value ?? '') ? (value as DemoDtype) : 'fp32';
+}
+
+/**
+ * Why `dtype` cannot run on `backend` here, or null. float16 graphs need WebGPU's `shader-f16` feature
+ * (SwiftShader, the software adapter, has none); on WASM onnxruntime computes float16 through casts.
+ */
+export function dtypeUnsupported(dtype: DemoDtype, backend: BackendChoice): string | null {
+  if (dtype !== 'q4f16' || backend.backend !== 'webgpu' || backend.shaderF16) return null;
+  return "q4f16 needs WebGPU's shader-f16 feature, which this GPU adapter lacks: choose q4 or fp32, or open the page with ?backend=wasm";
+}
 
 /** Options of {@link loadModel}. */
 export interface LoadModelOptions {

@@ -5,10 +5,16 @@ export type DemoBackend = 'webgpu' | 'wasm';
 export interface BackendChoice {
   backend: DemoBackend;
   reason: string;
+  /** WebGPU only: whether the adapter has `shader-f16` (float16 models, e.g. q4f16, need it). */
+  shaderF16?: boolean;
+}
+
+interface AdapterLike {
+  features?: { has(name: string): boolean };
 }
 
 interface GpuLike {
-  requestAdapter(): Promise<unknown>;
+  requestAdapter(): Promise<AdapterLike | null>;
 }
 
 /**
@@ -24,7 +30,7 @@ export async function chooseBackend(search: string = location.search): Promise<B
       throw new Error('?backend=webgpu asked for WebGPU, but this browser has no navigator.gpu');
     return { backend: 'wasm', reason: 'this browser exposes no navigator.gpu' };
   }
-  let adapter: unknown = null;
+  let adapter: AdapterLike | null = null;
   try {
     adapter = await gpu.requestAdapter();
   } catch (error) {
@@ -35,6 +41,7 @@ export async function chooseBackend(search: string = location.search): Promise<B
     return {
       backend: 'webgpu',
       reason: forced === 'webgpu' ? 'forced by ?backend=webgpu' : 'WebGPU adapter found',
+      shaderF16: adapter.features?.has('shader-f16') ?? false,
     };
   if (forced === 'webgpu')
     throw new Error('?backend=webgpu asked for WebGPU, but navigator.gpu gave no adapter');
