@@ -8,6 +8,8 @@
 //     --only mor,lora,pair,torch-mor,torch-lora --device cpu|webgpu|cuda --form torchscript|builder \
 //     --json out.json --profile <dir>]
 //
+// `--gradient-checkpointing 1`: our sessions recompute each decoder layer's activations in the backward
+// (TrainSessionOptions.gradientCheckpointing); compare with a run without it (bench/README.md).
 // `--form builder` trains through the onnxruntime-genai model-builder graph of the same weights
 // (GroupQueryAttention, SkipSimplifiedLayerNorm; decomposed for the train graph); PyTorch is unaffected.
 //
@@ -67,7 +69,7 @@ if (ourVariants) {
 function node(method) {
   const args = [`${here}train-lib/worker.mjs`, '--method', method, '--device', o.device, '--form', o.form];
   args.push('--model-dir', modelDir);
-  args.push(...common());
+  args.push(...common(), '--gradient-checkpointing', String(o.gradientCheckpointing));
   if (o.profile && !method.includes('+')) args.push('--profile', o.profile);
   if (o.ort !== null) args.push('--ort', o.ort);
   return child(process.execPath, args);

@@ -22,6 +22,8 @@ export const TRAIN_DEFAULTS = {
   device: 'cpu',
   /** Graph form of the base: `torchscript` (optimum's export) or `builder` (onnxruntime-genai's model builder). */
   form: 'torchscript',
+  /** 1: our sessions recompute each layer's activations in the backward (TrainSessionOptions.gradientCheckpointing). */
+  gradientCheckpointing: 0,
 };
 /** Parses `argv` against {@link TRAIN_DEFAULTS}; `--only a,b` is a list, `--json/--profile/--method/--device/--form/--ort` strings. */
 export function parseTrainArgs(argv) {

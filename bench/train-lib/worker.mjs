@@ -73,6 +73,7 @@ async function createSession(method) {
     method,
     adapter: method === 'mor' ? morAdapter() : loraAdapter(),
     optimizer: { kind: 'adamw', lr: 1e-4, weightDecay: 0.01 },
+    gradientCheckpointing: o.gradientCheckpointing > 0,
     device: o.device,
     sessionOptions,
   });
