@@ -4,6 +4,7 @@
 //
 //   node bench/inference.mjs [--hidden 512 --layers 8 --prompt-tokens 128 --new-tokens 64 --repeats 3 --threads N]
 //     [--dtype fp16]   (the fp16 file of the same weights: the adapter branch in float32 between Casts vs in float16)
+//     [--device cpu|cuda|webgpu]   (transformers.js' device for every variant; bench/gpu/run.sh uses cuda and webgpu)
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -92,7 +93,7 @@ env.allowRemoteModels = false;
 env.allowLocalModels = true;
 const loadOptions = {
   dtype: 'fp32',
-  device: 'cpu',
+  device: o.device,
   session_options: { intraOpNumThreads: o.threads, interOpNumThreads: 1 },
 };
 for (const v of variants) {
@@ -194,7 +195,7 @@ const rows = summarize(variants, o);
 console.log(
   `\nLlama hidden ${o.hidden}, ${o.layers} layers, ${o.heads} heads / ${o.kvHeads} KV heads, intermediate ` +
     `${o.intermediate}, vocab ${o.vocab}; prompt ${o.promptTokens} tokens, ${o.newTokens} new tokens, batch 1; ` +
-    `${o.dtype} CPU, ${o.threads} intra-op thread(s) on ${cpus().length} CPUs (load average ${loadavg()[0].toFixed(1)}); ` +
+    `${o.dtype} on ${o.device}, ${o.threads} intra-op thread(s) on ${cpus().length} CPUs (load average ${loadavg()[0].toFixed(1)}); ` +
     `median of ${o.repeats} interleaved repeats. Adapters on q,k,v,o,gate,up,down (${linears.length} layers).\n`,
 );
 console.log(formatTable(rows));

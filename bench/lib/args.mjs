@@ -56,14 +56,14 @@ export function parseFlags(argv, defaults, { strings = [], lists = [] } = {}) {
 }
 
 /**
- * Parses `argv` against {@link DEFAULTS}; `--json <file>`, `--only <a,b>` and `--dtype fp32|fp16` are the
- * non-numeric extras.
+ * Parses `argv` against {@link DEFAULTS}; `--json <file>`, `--only <a,b>`, `--dtype fp32|fp16` and
+ * `--device cpu|cuda|webgpu` are the non-numeric extras.
  */
 export function parseArgs(argv) {
   const out = parseFlags(
     argv,
-    { ...DEFAULTS, dtype: 'fp32' },
-    { strings: ['json', 'dtype'], lists: ['only'] },
+    { ...DEFAULTS, dtype: 'fp32', device: 'cpu' },
+    { strings: ['json', 'dtype', 'device'], lists: ['only'] },
   );
   if (out.newTokens < 2) usageError('--new-tokens must be at least 2 (one prefill token, then decode steps)');
   if (out.dtype !== 'fp32' && out.dtype !== 'fp16')

@@ -25,12 +25,23 @@ export const TRAIN_DEFAULTS = {
   /** 1: our sessions recompute each layer's activations in the backward (TrainSessionOptions.gradientCheckpointing). */
   gradientCheckpointing: 0,
 };
-/** Parses `argv` against {@link TRAIN_DEFAULTS}; `--only a,b` is a list, `--json/--profile/--method/--device/--form/--ort` strings. */
+
+/** transformers.js' dtype names `--dtype` / `--dtypes` take (bench/train-lib/model.mjs makes each form). */
+const DTYPES = ['fp32', 'fp16', 'q8', 'q4', 'q4f16'];
+/**
+ * Parses `argv` against {@link TRAIN_DEFAULTS}; `--only a,b` and `--dtypes a,b` are lists,
+ * `--json/--profile/--method/--device/--form/--ort/--dtype` strings. `dtypes` comes out resolved: fp32 first (the
+ * baseline every other dtype's ratios are taken against, in the same invocation), then `--dtypes`, or `--dtype`.
+ */
 export function parseTrainArgs(argv) {
   const out = parseFlags(argv, TRAIN_DEFAULTS, {
-    strings: ['json', 'profile', 'method', 'device', 'form', 'ort', 'modelDir'],
-    lists: ['only'],
+    strings: ['json', 'profile', 'method', 'device', 'form', 'ort', 'modelDir', 'dtype'],
+    lists: ['only', 'dtypes'],
   });
+  const asked = out.dtypes ?? (out.dtype !== null ? [out.dtype] : []);
+  for (const d of asked)
+    if (!DTYPES.includes(d)) throw new Error(`--dtype(s) takes ${DTYPES.join(', ')}, got ${d}`);
+  out.dtypes = ['fp32', ...new Set(asked.filter((d) => d !== 'fp32'))];
   if (out.steps < 1) throw new Error('--steps must be at least 1');
   // `--ort '{"enableMemPattern":true}'`: onnxruntime session options over the engine's, to measure them.
   if (out.ort !== null) {

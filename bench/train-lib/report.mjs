@@ -10,6 +10,49 @@ function pairRatio(r) {
   );
 }
 
+/** Whether `x` meets `target` (≤), as the report's words. */
+const verdict = (x, target) => (Number.isFinite(x) ? (x <= target ? 'met' : 'MISSED') : '—');
+
+/**
+ * The dtype comparison (`--dtypes`): each form's MoR and LoRA run against fp32's in this invocation, and the
+ * issue's CPU targets for q4 (peak memory ≤ 0.5× fp32's, step time ≤ 1.5× fp32's).
+ */
+function dtypeLines(o, results) {
+  if (!o.dtypes || o.dtypes.length < 2) return [];
+  const lines = [
+    '',
+    `Dtype forms of the same weights (${o.form ?? 'torchscript'} graph), each against fp32 in this invocation:`,
+    '',
+    '| dtype | method | step ms (wall) | tokens/s | CPU ms/step | peak RSS MB | setup s | ×fp32 wall | ×fp32 CPU | ×fp32 peak | first loss | skipped steps |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  const targets = [];
+  for (const method of ['mor', 'lora']) {
+    const base = results[method];
+    for (const dtype of o.dtypes) {
+      const r = dtype === 'fp32' ? base : results[`${method}:${dtype}`];
+      if (!r) continue;
+      const name = method === 'mor' ? 'MoR' : 'LoRA';
+      if (r.error) {
+        lines.push(`| ${dtype} | ${name} | failed: ${r.error.split('\n')[0]} | | | | | | | | | |`);
+        continue;
+      }
+      const x = (key) => (base && !base.error ? r[key] / base[key] : NaN);
+      lines.push(
+        `| ${dtype} | ${name} | ${f(r.stepMs, 1)} | ${f(r.tokPerS)} | ${f(r.cpuMs, 1)} | ${f(r.peakMB)} | ` +
+          `${f(r.createMs / 1000, 1)} | ${f(x('stepMs'), 2)} | ${f(x('cpuMs'), 2)} | ${f(x('peakMB'), 2)} | ` +
+          `${f(r.losses?.[0], 4)} | ${r.skippedSteps ?? 0} |`,
+      );
+      if (dtype === 'q4')
+        targets.push(
+          `q4 / fp32, ${name}: peak memory ${f(x('peakMB'), 2)}× (target ≤ 0.5: ${verdict(x('peakMB'), 0.5)}), ` +
+            `step time ${f(x('stepMs'), 2)}× wall / ${f(x('cpuMs'), 2)}× CPU (target ≤ 1.5: wall ${verdict(x('stepMs'), 1.5)}, CPU ${verdict(x('cpuMs'), 1.5)})`,
+        );
+    }
+  }
+  return [...lines, '', ...targets];
+}
+
 export function formatReport(o, results) {
   const lines = [
     `Llama h${o.hidden} L${o.layers} heads ${o.heads}/${o.kvHeads} inter ${o.intermediate} vocab ${o.vocab}; ` +
@@ -39,6 +82,7 @@ export function formatReport(o, results) {
     `  separate processes, one after the other: step time ${ratio('mor', 'lora', 'stepMs')}×, CPU time ${ratio('mor', 'lora', 'cpuMs')}×`,
     `MoR / LoRA in PyTorch: step time ${ratio('torch-mor', 'torch-lora', 'stepMs')}×, peak memory ${ratio('torch-mor', 'torch-lora', 'peakMB')}×`,
   );
+  lines.push(...dtypeLines(o, results));
   const withPhases = Object.values(results).filter((r) => r.phases);
   if (withPhases.length) {
     // Every variant ran the same phases: one row each, RSS (and ms) per variant in columns.

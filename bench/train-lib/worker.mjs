@@ -84,9 +84,9 @@ async function createSession(method) {
 async function timedStep(session) {
   const t = performance.now();
   const c = process.cpuUsage();
-  const { loss } = await session.step(batch, { lr: 1e-4 });
+  const { loss, skipped = false } = await session.step(batch, { lr: 1e-4 });
   const { user, system } = process.cpuUsage(c);
-  return { ms: performance.now() - t, cpuMs: (user + system) / 1000, loss };
+  return { ms: performance.now() - t, cpuMs: (user + system) / 1000, loss, skipped };
 }
 
 if (o.method === 'mor+lora') {
@@ -127,6 +127,7 @@ built.onnx = null; // the graph's bytes (the weights never were in this process:
 const times = [];
 const cpuTimes = [];
 const losses = [];
+let skippedSteps = 0; // float16 forms: steps loss scaling skipped on overflow (they cost a full step)
 let rssStepsMB = 0;
 for (let i = 0; i < o.warmup + o.steps; i++) {
   const step = await timedStep(session);
@@ -135,6 +136,7 @@ for (let i = 0; i < o.warmup + o.steps; i++) {
     cpuTimes.push(step.cpuMs);
   }
   losses.push(step.loss);
+  if (step.skipped) skippedSteps++;
   rssStepsMB = Math.max(rssStepsMB, processMemory().rssMB ?? 0);
   if (i === 0) mark('first step', step.ms);
 }
@@ -143,12 +145,14 @@ await session.dispose();
 const stepMs = median(times);
 const result = {
   method: o.method,
+  dtype: o.dtype ?? 'fp32',
   stepMs,
   cpuMs: median(cpuTimes),
   tokPerS: (tokens * 1000) / stepMs,
   createMs,
   times,
   losses,
+  skippedSteps,
   peakMB: processMemory().peakMB,
   rssBeforeMB: before.rssMB,
   rssStepsMB,
