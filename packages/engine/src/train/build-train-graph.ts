@@ -19,6 +19,7 @@ import { encodeForSession, type SessionModel } from '../session-model.js';
 import { addAdapterDropout } from './adapter-dropout.js';
 import type { AdapterTensorRef } from './adapter-from-params.js';
 import { withoutDynamicShapes } from './dynamic-shapes.js';
+import { inReadyOrder } from './ready-order.js';
 import { encodeEvalModel } from './eval-outputs.js';
 import { encodeIdentityModel } from './identity-model.js';
 import { makeBaseWeightsTrainable } from './full-targets.js';
@@ -260,7 +261,9 @@ async function build(o: TrainSessionOptions): Promise<TrainGraphs> {
       params: encodeIdentityModel(model, paramDims),
       state: optState.length ? encodeIdentityModel(model, new Map(optState)) : null,
     },
-    withoutDynamicShapes(model, () => encodeForSession(model, o.externalDataThreshold)),
+    withoutDynamicShapes(model, () =>
+      inReadyOrder(model, () => encodeForSession(model, o.externalDataThreshold)),
+    ),
   ]);
   clock.done();
   return {
