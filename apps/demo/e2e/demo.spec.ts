@@ -137,6 +137,7 @@ test.describe('MoR demo', () => {
     });
     expect(colours).toBeGreaterThan(20);
 
+    await canvas.scrollIntoViewIfNeeded(); // the mouse moves in viewport coordinates
     const box = (await canvas.boundingBox())!;
     await page.mouse.move(box.x + 96 + 9, box.y + 44 + 8); // the first cell (label column 96 px, header 44 px)
     const tooltip = heatmap.locator('.heatmap-tooltip');
