@@ -40,7 +40,10 @@ export function parseTrainArgs(argv) {
   });
   const asked = out.dtypes ?? (out.dtype !== null ? [out.dtype] : []);
   for (const d of asked)
-    if (!DTYPES.includes(d)) throw new Error(`--dtype(s) takes ${DTYPES.join(', ')}, got ${d}`);
+    if (!DTYPES.includes(d)) {
+      console.error(`error: --dtype / --dtypes take ${DTYPES.join(', ')}, got ${d}`);
+      process.exit(2);
+    }
   out.dtypes = ['fp32', ...new Set(asked.filter((d) => d !== 'fp32'))];
   if (out.steps < 1) throw new Error('--steps must be at least 1');
   // `--ort '{"enableMemPattern":true}'`: onnxruntime session options over the engine's, to measure them.
